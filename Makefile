@@ -1,0 +1,66 @@
+# gmemwalk: one entry point. See README.md.
+#   make run      build the patched kernel, boot it, show KVM and guest_memfd
+#   make check    all tests (the KVM selftests that matter here)
+# Knobs: SERIES=none (unpatched base), FLAVOR=debug (KASAN, lockdep, ...),
+#        CMDLINE="kvm.force_emulation_prefix=1 kvm_amd.npt=0" (test VM).
+
+SHELL := /bin/bash
+S := scripts
+export SERIES FLAVOR CMDLINE TEST_TIMEOUT VM_TIMEOUT STALL CONFIGS FORCE
+
+.PHONY: help run check check-debug check-full deps base tree export apply \
+	rebase kernel selftests lint check-series clean
+
+help:
+	@sed -n '2,6p' Makefile | sed 's/^# \{0,1\}//'
+	@echo "Other targets: deps base tree export apply KSRC=... rebase VERSION=..."
+	@echo "  kernel selftests check-debug check-full lint check-series clean"
+
+run:
+	@bash $(S)/test.sh demo
+
+check:
+	@bash $(S)/check.sh check
+
+# The same tests on the debug kernel (KASAN, lockdep, ...).
+check-debug:
+	@FLAVOR=debug bash $(S)/check.sh check
+
+# Every x86 KVM selftest (about 20 minutes per configuration). Only the
+# npt configuration has measured expectations for the whole suite so far.
+check-full:
+	@CONFIGS="$${CONFIGS:-npt}" bash $(S)/check.sh all
+
+deps:
+	@bash $(S)/deps.sh
+
+base: deps
+	@bash $(S)/fetch-base.sh
+
+tree: deps
+	@bash $(S)/tree.sh
+
+export:
+	@bash $(S)/export.sh
+
+apply:
+	@bash $(S)/apply.sh "$(KSRC)"
+
+rebase: deps
+	@bash $(S)/rebase.sh "$(VERSION)"
+
+kernel: deps
+	@bash $(S)/kernel.sh
+
+selftests: deps
+	@bash $(S)/selftests.sh
+
+lint:
+	@bash $(S)/lint.sh
+
+# Every patch of the series builds (bisectability).
+check-series:
+	@bash $(S)/check-series.sh
+
+clean:
+	rm -rf build/obj build/stage build/logs

@@ -1,0 +1,29 @@
+# shellcheck shell=bash
+# Common settings for the gmemwalk scripts. Sourced, never run.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+LOGS=$BUILD/logs
+CACHE=${GMEMWALK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gmemwalk}
+# SERIES=none builds and tests the unpatched base side by side.
+SERIES=${SERIES:-gmemwalk}
+FLAVOR=${FLAVOR:-kvm}
+
+# shellcheck source=../BASE
+. "$TOP/BASE"
+
+if [ "$SERIES" = none ]; then
+	WT=$BUILD/linux-base
+else
+	WT=$BUILD/linux
+fi
+OBJ=$BUILD/obj/$SERIES-$FLAVOR
+STAGE=$BUILD/stage/$SERIES
+
+mkdir -p "$LOGS"
+
+step() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The cached base repository for the pinned version.
+base_repo() { echo "$CACHE/base-$VERSION.git"; }

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Judge one test-VM run: KTAP results, expectations, the kernel log.
+
+usage: summarize.py OUTDIR EXPECTATIONS VMSTATUS NTESTS [LABEL]
+
+Prints one line per test that did not simply pass, the kernel splats
+found in the console log, and finally "N passed, N failed, N skipped".
+Exit status 1 when anything failed, 0 otherwise.
+
+Expected failures and skips (listed in EXPECTATIONS with a reason) count
+as skipped (an expectation with in=LABEL,... holds only for the runs so
+labelled or of that kernel flavour, e.g. in=npt or in=debug); an unlisted
+failure, an unlisted skip, a test without a
+result, a hung or crashed VM and every kernel splat count as failures.
+"""
+import os
+import re
+import sys
+
+RESULT = re.compile(r"^(ok|not ok) (\d+) selftests: (\S+): (\S+)(?:\s+#\s*(.*))?$")
+HEADER = re.compile(r"^# selftests: (\S+): (\S+)$")
+SUBRESULT = re.compile(r"^#\s+(ok|not ok) \d+ (.*?)(?:\s+#\s*(.*))?$")
+
+# A kernel log line that means the kernel misbehaved.
+SPLAT = re.compile(
+    r"(WARNING: |BUG: |kernel BUG at|Oops|general protection fault|"
+    r"Kernel panic|UBSAN: |"
+    r"possible circular locking|possible recursive locking|"
+    r"inconsistent lock state|suspicious RCU usage|"
+    r"rcu_(sched|preempt)? ?(self-)?detected (stalls|stall)|"
+    r"detected stalls on CPUs|blocked for more than|"
+    r"soft lockup|hard LOCKUP|unreferenced object 0x|"
+    r"------------\[ cut here \]------------)"
+)
+
+
+def load_expectations(path, label):
+    exp = {}
+    for n, line in enumerate(open(path, encoding="utf-8"), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(None, 2)
+        if len(parts) < 3:
+            sys.exit(f"{path}:{n}: want 'TEST fail|skip|timeout [in=L] [subtests=a,b] REASON'")
+        name, kind, rest = parts
+        if kind not in ("fail", "skip", "timeout"):
+            sys.exit(f"{path}:{n}: kind must be fail, skip or timeout, not {kind}")
+        subtests = None
+        labels = None
+        if rest.startswith("in="):
+            sub, _, rest = rest.partition(" ")
+            labels = set(sub[len("in="):].split(","))
+        if rest.startswith("subtests="):
+            sub, _, rest = rest.partition(" ")
+            subtests = set(sub[len("subtests="):].split(","))
+        if not rest.strip():
+            sys.exit(f"{path}:{n}: {name}: a reason is required")
+        # in= names configurations (tests/configs) or kernel flavours.
+        if labels is not None and not labels & {label, os.environ.get("FLAVOR", "kvm")}:
+            continue
+        coll, _, prog = name.partition(":")
+        exp[(coll, prog.rsplit("/", 1)[-1])] = (kind, subtests, rest.strip(), name)
+    return exp
+
+
+def parse_results(path):
+    results = []
+    failing_subtests = []
+    for line in open(path, encoding="utf-8", errors="replace"):
+        line = line.rstrip("\r\n")
+        if HEADER.match(line):
+            failing_subtests = []
+            continue
+        m = SUBRESULT.match(line)
+        if m and m.group(1) == "not ok" and "SKIP" not in (m.group(3) or ""):
+            failing_subtests.append(m.group(2).split(".")[-1])
+            continue
+        m = RESULT.match(line)
+        if m:
+            status, _, coll, prog, directive = m.groups()
+            directive = directive or ""
+            if status == "ok" and directive.upper().startswith("SKIP"):
+                kind = "skip"
+            elif status == "ok":
+                kind = "pass"
+            elif "TIMEOUT" in directive:
+                kind = "timeout"
+            else:
+                kind = "fail"
+            results.append((coll, prog, kind, directive, failing_subtests))
+            failing_subtests = []
+    return results
+
+
+def main():
+    outdir, exp_path, vmstatus, ntests = sys.argv[1:5]
+    label = sys.argv[5] if len(sys.argv) > 5 else ""
+    ntests = int(ntests)
+    exp = load_expectations(exp_path, label)
+    results = parse_results(f"{outdir}/results.ktap")
+    passed = failed = skipped = 0
+
+    for coll, prog, kind, directive, subs in results:
+        e = exp.get((coll, prog))
+        name = f"{coll}:{prog}"
+        if kind == "pass":
+            passed += 1
+            if e and e[0] != "skip":
+                print(f"NOTE  {name}: passed, though listed as expected to {e[0]}")
+        elif kind == "skip":
+            if e:
+                skipped += 1
+                print(f"skip  {name}: expected ({e[2]})")
+            else:
+                failed += 1
+                print(f"FAIL  {name}: skipped, and not listed in {exp_path}: {directive}")
+        else:
+            ok = e and e[0] == kind
+            if ok and e[1] is not None:
+                ok = bool(subs) and set(subs) <= e[1]
+            if ok:
+                skipped += 1
+                print(f"xfail {name}: expected ({e[2]})")
+            else:
+                failed += 1
+                extra = f" (failing subtests: {', '.join(subs)})" if subs else ""
+                print(f"FAIL  {name}: {kind} {directive}{extra}")
+
+    missing = ntests - len(results)
+    if missing > 0:
+        failed += missing
+        print(f"FAIL  {missing} test(s) reported no result")
+
+    if vmstatus != "ok":
+        failed += 1
+        print(f"FAIL  test VM: {vmstatus}")
+    else:
+        ktap = open(f"{outdir}/results.ktap", encoding="utf-8", errors="replace").read()
+        if "GMEMWALK-END" not in ktap:
+            failed += 1
+            print("FAIL  test VM: ended before its init finished (see console.log)")
+
+    splats = []
+    console = open(f"{outdir}/console.log", encoding="utf-8", errors="replace").read().splitlines()
+    for i, line in enumerate(console):
+        if SPLAT.search(line):
+            splats.append(i)
+    if splats:
+        failed += 1
+        print(f"FAIL  kernel log: {len(splats)} line(s) report a kernel problem; the first, and what follows:")
+        first = splats[0]
+        for line in console[max(0, first - 2):first + 40]:
+            print("      | " + line)
+
+    with open(f"{outdir}/counts", "w", encoding="utf-8") as f:
+        f.write(f"{passed} {failed} {skipped}\n")
+    if label:
+        print(f"[{label}] passed={passed} failed={failed} skipped={skipped}")
+    else:
+        print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
