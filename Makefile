@@ -8,19 +8,23 @@ SHELL := /bin/bash
 S := scripts
 export SERIES FLAVOR CMDLINE TEST_TIMEOUT VM_TIMEOUT STALL CONFIGS FORCE
 
-.PHONY: help run check check-debug check-full deps base tree export apply \
+.PHONY: help run check check-gmem check-debug check-full deps base tree export apply \
 	rebase kernel selftests lint check-series clean
 
 help:
 	@sed -n '2,6p' Makefile | sed 's/^# \{0,1\}//'
 	@echo "Other targets: deps base tree export apply KSRC=... rebase VERSION=..."
-	@echo "  kernel selftests check-debug check-full lint check-series clean"
+	@echo "  kernel selftests check-gmem check-debug check-full lint check-series clean"
 
 run:
 	@bash $(S)/test.sh demo
 
 check:
 	@bash $(S)/check.sh check
+
+# Only the series' own guest_memfd selftests (tests/gmem.list): a quick loop.
+check-gmem:
+	@bash $(S)/check.sh gmem
 
 # The same tests on the debug kernel (KASAN, lockdep, ...).
 check-debug:
