@@ -27,4 +27,6 @@ for conf in "${configs[@]}"; do
 	p=$((p + a)) f=$((f + b)) s=$((s + c))
 done
 echo "$p passed, $f failed, $s skipped"
-[ $rc = 0 ] && [ $f = 0 ]
+if [ $rc != 0 ] || [ $f != 0 ]; then
+	exit 1
+fi

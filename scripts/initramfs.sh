@@ -18,7 +18,10 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc/gmemwalk,lib64}
 cp /bin/busybox "$root/bin/busybox"
-file "$root/bin/busybox" | grep -q 'statically linked' || die "/bin/busybox is not static (install busybox-static)"
+case $(file -b "$root/bin/busybox") in
+*'statically linked'*) ;;
+*) die "/bin/busybox is not static (install busybox-static)" ;;
+esac
 cp "$(command -v timeout)" "$root/usr/bin/timeout"
 # bash for the .sh selftests, addr2line for the selftests' backtraces.
 cp /bin/bash "$root/bin/bash"
@@ -36,7 +39,9 @@ echo 'root:x:0:' >"$root/etc/group"
 	find "$root" -type f -perm -u+x -print0 | xargs -0 file |
 		awk -F: '/ELF.*dynamically linked/ {print $1}' |
 		xargs -r ldd 2>/dev/null | grep '^[[:space:]]' | grep -o '/[^ ]*'
-	ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ {print $NF; exit}'
+	# awk reads to the end: stopping early would kill ldconfig with
+	# SIGPIPE, and pipefail would stop this script.
+	ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ && !n++ {print $NF}'
 } | sort -u |
 	while read -r lib; do
 		mkdir -p "$root$(dirname "$lib")"

@@ -21,7 +21,7 @@ want=$( {
 	git -C "$WT" rev-parse HEAD
 	git -C "$WT" diff HEAD
 	cat "${frags[@]}"
-	gcc --version | head -n1
+	gcc --version | sed -n 1p
 } | sha256sum | cut -d' ' -f1)
 if [ -f "$OBJ/arch/x86/boot/bzImage" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
 	step "kernel $SERIES-$FLAVOR is up to date"

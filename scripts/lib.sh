@@ -25,5 +25,11 @@ mkdir -p "$LOGS"
 step() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# Never stop silently: name the command that made a script stop (set -e),
+# also inside functions, command substitutions and pipelines (set -E).
+failed() { printf 'error: %s:%s: "%s" failed (exit %s)\n' "${3##*/}" "$4" "$2" "$1" >&2; }
+set -E
+trap 'failed $? "$BASH_COMMAND" "${BASH_SOURCE[0]:-$0}" "$LINENO"' ERR
+
 # The cached base repository for the pinned version.
 base_repo() { echo "$CACHE/base-$VERSION.git"; }

@@ -50,6 +50,7 @@ if [ "$list" = demo ]; then
 	grep -a -E 'Linux version|kvm|gmemwalk:' "$run/console.log" | sed 's/^/    /' || true
 	grep -a -E '^# gmemwalk|^(not )?ok ' "$run/results.ktap" | sed 's/^/    /' || true
 fi
+rc=0
 python3 "$TOP/scripts/summarize.py" "$run" "$TOP/tests/expectations.txt" \
-	"$status" "${#tests[@]}" "$label" | tee "$run/summary.txt"
-exit "${PIPESTATUS[0]}"
+	"$status" "${#tests[@]}" "$label" | tee "$run/summary.txt" || rc=$?
+exit $rc
