@@ -1,7 +1,8 @@
 #!/bin/bash
 # Pack the test VM's initramfs: busybox, the installed kselftests, the
-# shared libraries they need, coreutils' timeout (kselftest's runner needs
-# its --foreground), bash, addr2line, guest/init and the tests to run.
+# kernel's modules, the shared libraries they need, coreutils' timeout
+# (kselftest's runner needs its --foreground), bash, addr2line,
+# guest/init and the tests to run.
 # Usage: initramfs.sh OUTPUT TEST...
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -27,6 +28,9 @@ cp "$(command -v timeout)" "$root/usr/bin/timeout"
 cp /bin/bash "$root/bin/bash"
 cp "$(command -v addr2line)" "$root/usr/bin/addr2line"
 cp -a "$ksft" "$root/kselftest"
+# The kernel's modules (KVM): guest/init loads them.
+[ -d "$OBJ/modroot/lib/modules" ] || die "no modules in $OBJ/modroot (run 'make kernel')"
+cp -a "$OBJ/modroot/lib" "$root/"
 install -m 0755 "$TOP/guest/init" "$root/init"
 printf '%s\n' "$@" >"$root/etc/gmemwalk/tests"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"

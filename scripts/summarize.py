@@ -120,10 +120,13 @@ def main():
     exp = load_expectations(exp_path, label)
     results = parse_results(f"{outdir}/results.ktap")
     passed = failed = skipped = 0
+    # Each test's verdict, for tally.py (make check REPEAT=N).
+    verdicts = []
 
     for coll, prog, kind, directive, subs, output in results:
         e = exp.get((coll, prog))
         name = f"{coll}:{prog}"
+        nfailed = failed
         if kind == "pass":
             passed += 1
             if e and e[0] not in ("skip", "flaky"):
@@ -151,6 +154,12 @@ def main():
                 print(f"FAIL  {name}: {kind} {directive}{extra}; its last output:")
                 for line in output[-TAIL:]:
                     print("      | " + line)
+        if failed > nfailed:
+            verdicts.append((name, f"failed ({kind})"))
+        elif kind == "pass":
+            verdicts.append((name, "passed"))
+        else:
+            verdicts.append((name, f"expected {e[0]}" if e[0] != "flaky" else "flaky"))
 
     missing = ntests - len(results)
     if missing > 0:
@@ -178,8 +187,16 @@ def main():
         for line in console[max(0, first - 2):first + 40]:
             print("      | " + line)
 
+    if missing > 0:
+        seen = {name for name, _ in verdicts}
+        listed = open(f"{outdir}/tests", encoding="utf-8").read().split() \
+            if os.path.exists(f"{outdir}/tests") else []
+        verdicts += [(t, "no result") for t in listed if t not in seen]
+
     with open(f"{outdir}/counts", "w", encoding="utf-8") as f:
         f.write(f"{passed} {failed} {skipped}\n")
+    with open(f"{outdir}/verdicts", "w", encoding="utf-8") as f:
+        f.writelines(f"{name}\t{v}\n" for name, v in verdicts)
     if label:
         print(f"[{label}] passed={passed} failed={failed} skipped={skipped}")
     else:

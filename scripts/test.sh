@@ -6,7 +6,8 @@
 #   LIST: tests/LIST.list, or "all" for every KVM test; LABEL names the
 #   KVM configuration (see tests/configs) for expectations and logs.
 # Knobs: SERIES=none, FLAVOR=debug, CMDLINE="..." (added to the VM's),
-#        TEST_TIMEOUT (per test, s), VM_TIMEOUT (whole run, s).
+#        TEST_TIMEOUT (per test, s), VM_TIMEOUT (whole run, s),
+#        RUN (a suffix for the run's log directory).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -40,10 +41,12 @@ if [ "$SERIES" = none ]; then
 		step "not in the unpatched base (the series adds them), not run: ${lack[*]}"
 	tests=("${have[@]}")
 fi
-name=$(basename "$list")${label:+-$label}
+# RUN (set by check.sh REPEAT=N) numbers the repeated runs' logs.
+name=$(basename "$list")${label:+-$label}${RUN:+-$RUN}
 run=$LOGS/run-$SERIES-$FLAVOR-$name
 rm -rf "$run"
 mkdir -p "$run"
+printf '%s\n' "${tests[@]}" >"$run/tests"
 bash "$TOP/scripts/initramfs.sh" "$run/initramfs.gz" "${tests[@]}"
 
 per=${TEST_TIMEOUT:-300}
