@@ -3,7 +3,8 @@
 set -euo pipefail
 
 pkgs=(make gcc git ccache flex bison bc libelf-dev libssl-dev cpio rsync
-      kmod xz-utils python3 qemu-system-x86 busybox-static patch file)
+      kmod xz-utils python3 qemu-system-x86 busybox-static patch file
+      debian-archive-keyring)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

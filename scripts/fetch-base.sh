@@ -12,11 +12,13 @@ fi
 mkdir -p "$CACHE"
 deb=$CACHE/${PKG}_${VERSION/:/%3a}_all.deb
 if [ ! -f "$deb" ]; then
-	step "downloading $PKG=$VERSION"
-	get() { (cd "$CACHE" && apt-get -q -o APT::Sandbox::User=root download "$PKG=$VERSION"); }
-	if ! get && ! { apt-get update -q >/dev/null && get; }; then
-		avail=$(apt-cache madison "$PKG" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | sort -u | tr '\n' ' ' | sed 's/ $//')
-		die "$PKG=$VERSION is not in the archive. Available: ${avail:-none}. Move the series with: make rebase VERSION=<one of those>"
+	step "downloading $PKG=$VERSION from $SUITE"
+	# Lists fetched in the last day may predate an upload: retry afresh.
+	get() { (cd "$CACHE" && bash "$TOP/scripts/apt-suite.sh" "$SUITE" apt-get download "$PKG=$VERSION"); }
+	if ! get && ! { rm -rf "$CACHE/apt/$SUITE" && get; }; then
+		step "$PKG=$VERSION has left $SUITE; what the archive serves now:"
+		bash "$TOP/scripts/base-versions.sh" | sed 's/^/    /' >&2
+		die "$PKG=$VERSION is not in $SUITE any more. Move the series with: make rebase VERSION=<a version above>"
 	fi
 fi
 echo "$DEB_SHA256  $deb" | sha256sum -c --quiet - ||
