@@ -34,9 +34,13 @@ sed -i -e "s/^PKG=.*/PKG=$pkg/" -e "s/^VERSION=.*/VERSION=$new/" -e "s/^SUITE=.*
 	-e "s/^DEB_SHA256=.*/DEB_SHA256=$deb_sha/" -e "s/^TARBALL=.*/TARBALL=$tarball/" \
 	-e "s/^TARBALL_SHA256=.*/TARBALL_SHA256=$tar_sha/" "$TOP/BASE"
 step "BASE now pins $pkg $new ($suite)"
-old_wt=$WT.old
-rm -rf "$old_wt"
-[ -d "$WT" ] && mv "$WT" "$old_wt"
+old_wt=
+if [ -d "$WT" ]; then
+	old_wt=$WT.old
+	rm -rf "$old_wt"
+	mv "$WT" "$old_wt"
+fi
 bash "$TOP/scripts/fetch-base.sh"
-FORCE=1 bash "$TOP/scripts/tree.sh" || die "the series does not apply on $new; previous tree kept in $old_wt"
+FORCE=1 bash "$TOP/scripts/tree.sh" ||
+	die "the series does not apply on $new${old_wt:+ (previous tree kept in $old_wt)}; resolve in ${WT#"$TOP"/} ('git am --continue') or port it by hand, then 'make export'"
 step "series rebased; run 'make export' and 'make check', then commit BASE and patches/"
