@@ -1,7 +1,8 @@
 #!/bin/bash
 # Write the work tree's commits after "base" back to patches/ as
 # format-patch files, a quilt-style series file and a cover letter.
-# Deterministic: re-exporting an unchanged tree changes no file.
+# Deterministic: re-exporting an unchanged tree changes no file (fixed
+# abbreviation length: git would scale it with the repository's size).
 # Usage: export.sh [OUTDIR]   (default: patches/)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -17,7 +18,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=$(git -C "$WT" rev-list --count base..HEAD)
 if [ "$n" -gt 0 ]; then
-	git -C "$WT" -c diff.noprefix=false -c format.signature= \
+	git -C "$WT" -c diff.noprefix=false -c format.signature= -c core.abbrev=12 \
 		format-patch -q --no-signature --zero-commit --numbered \
 		--no-thread --cover-letter --subject-prefix=PATCH \
 		-o "$tmp" base..HEAD >/dev/null
