@@ -21,6 +21,7 @@ import sys
 
 RESULT = re.compile(r"^(ok|not ok) (\d+) selftests: (\S+): (\S+)(?:\s+#\s*(.*))?$")
 HEADER = re.compile(r"^# selftests: (\S+): (\S+)$")
+GLUED = re.compile(r"((?:not )?ok \d+ selftests: \S+: \S+.*)$")
 SUBRESULT = re.compile(r"^#\s+(ok|not ok) \d+ (.*?)(?:\s+#\s*(.*))?$")
 
 # A kernel log line that means the kernel misbehaved.
@@ -89,6 +90,12 @@ def parse_results(path):
     output = []
     for line in open(path, encoding="utf-8", errors="replace"):
         line = line.rstrip("\r\n")
+        # A test whose last output has no newline gets the runner's result
+        # line glued to it ("# waiting...not ok 103 selftests: ..."): split.
+        glued = GLUED.search(line)
+        if glued and glued.start(1) > 0:
+            output.append(line[:glued.start(1)])
+            line = glued.group(1)
         if HEADER.match(line):
             failing_subtests = []
             output = []
