@@ -17,10 +17,15 @@ git -C "$WT" rev-parse -q --verify base >/dev/null || die "$WT has no 'base' tag
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=$(git -C "$WT" rev-list --count base..HEAD)
+# The posting's version (patches/VERSION: 2 for "[PATCH v2 ...]").
+v=$(cat "$TOP/patches/VERSION" 2>/dev/null || echo 1)
+[[ $v =~ ^[1-9][0-9]*$ ]] || die "patches/VERSION: want a number, got '$v'"
+prefix=PATCH
+[ "$v" = 1 ] || prefix="PATCH v$v"
 if [ "$n" -gt 0 ]; then
 	git -C "$WT" -c diff.noprefix=false -c format.signature= -c core.abbrev=12 \
 		format-patch -q --no-signature --zero-commit --numbered \
-		--no-thread --cover-letter --subject-prefix=PATCH \
+		--no-thread --cover-letter --subject-prefix="$prefix" \
 		-o "$tmp" base..HEAD >/dev/null
 	# Keep the hand-written subject and blurb of the cover letter.
 	cover=$tmp/0000-cover-letter.patch

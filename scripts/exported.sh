@@ -13,7 +13,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp "$TOP"/patches/0000-cover-letter.patch "$tmp/" 2>/dev/null || true
 bash "$TOP/scripts/export.sh" "$tmp" 2>/dev/null
-diff -r -q -x 0000-cover-letter.patch "$tmp" "$TOP/patches" >&2 || {
+diff -r -q -x 0000-cover-letter.patch -x VERSION "$tmp" "$TOP/patches" >&2 || {
 	echo "$WT: commits differ from patches/" >&2
 	exit 1
 }

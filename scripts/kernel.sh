@@ -20,8 +20,7 @@ mkdir -p "$OBJ"
 log=$LOGS/kernel-$SERIES-$FLAVOR.log
 stamp=$OBJ/.gmemwalk-stamp
 want=$( {
-	git -C "$WT" rev-parse HEAD
-	git -C "$WT" diff HEAD
+	wt_state
 	cat "${frags[@]}"
 	gcc --version | sed -n 1p
 } | sha256sum | cut -d' ' -f1)

@@ -33,3 +33,10 @@ trap 'failed $? "$BASH_COMMAND" "${BASH_SOURCE[0]:-$0}" "$LINENO"' ERR
 
 # The cached base repository for the pinned version.
 base_repo() { echo "$CACHE/base-$VERSION.git"; }
+# What the work tree holds: its commit, uncommitted changes, and files that
+# git does not track (the Debian tree's .gitignore hides new files).
+wt_state() {
+	git -C "$WT" rev-parse HEAD
+	git -C "$WT" diff HEAD
+	(cd "$WT" && git ls-files -o -z | sort -z | xargs -0 -r sha256sum)
+}

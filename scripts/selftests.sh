@@ -10,7 +10,7 @@ obj=$BUILD/obj/$SERIES-selftests
 dest=$STAGE/kselftest
 log=$LOGS/selftests-$SERIES.log
 stamp=$obj/.gmemwalk-stamp
-want=$( { git -C "$WT" rev-parse HEAD; git -C "$WT" diff HEAD; } | sha256sum | cut -d' ' -f1)
+want=$(wt_state | sha256sum | cut -d' ' -f1)
 if [ -x "$dest/run_kselftest.sh" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
 	step "selftests $SERIES are up to date"
 	exit 0
