@@ -7,15 +7,16 @@
 
 SHELL := /bin/bash
 S := scripts
-export SERIES FLAVOR CMDLINE TEST_TIMEOUT VM_TIMEOUT STALL CONFIGS FORCE REPEAT
+export SERIES FLAVOR CMDLINE TEST_TIMEOUT VM_TIMEOUT STALL CONFIGS FORCE REPEAT \
+	BENCH_REPS BENCH_SCALE
 
-.PHONY: help run check check-gmem check-debug check-full repro-tsc deps base tree \
+.PHONY: help run check check-gmem check-debug check-full repro-tsc bench deps base tree \
 	export apply rebase kernel selftests lint check-series clean
 
 help:
 	@sed -n '2,6p' Makefile | sed 's/^# \{0,1\}//'
 	@echo "Other targets: deps base tree export apply KSRC=... rebase VERSION=..."
-	@echo "  kernel selftests check-gmem check-debug check-full repro-tsc lint check-series clean"
+	@echo "  kernel selftests check-gmem check-debug check-full repro-tsc bench lint check-series clean"
 
 run:
 	@bash $(S)/test.sh demo
@@ -41,6 +42,10 @@ check-full:
 # after the TSC calibration avoids): three boots of kvm_clock_test.
 repro-tsc:
 	@bash $(S)/repro-tsc.sh
+
+# Base kernel against patched, side by side: bench/results/latest.md.
+bench:
+	@bash $(S)/bench.sh
 
 deps:
 	@bash $(S)/deps.sh

@@ -4,16 +4,22 @@
 # (kselftest's runner needs its --foreground), bash, addr2line,
 # guest/init and the tests to run.
 # Usage: initramfs.sh OUTPUT TEST...
+# BENCH=DIR packs DIR as /bench instead of the kselftests: guest/init then
+# runs /bench/run (make bench).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 outfile=$1
 shift
 ksft=$STAGE/kselftest
-[ -x "$ksft/run_kselftest.sh" ] || die "selftests not built ($ksft)"
-for t in "$@"; do
-	grep -qx "$t" "$ksft/kselftest-list.txt" || die "no such test: $t (see $ksft/kselftest-list.txt)"
-done
+if [ -z "${BENCH:-}" ]; then
+	[ -x "$ksft/run_kselftest.sh" ] || die "selftests not built ($ksft)"
+	for t in "$@"; do
+		grep -qx "$t" "$ksft/kselftest-list.txt" || die "no such test: $t (see $ksft/kselftest-list.txt)"
+	done
+else
+	[ -x "$BENCH/run" ] || die "no $BENCH/run"
+fi
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -27,7 +33,11 @@ cp "$(command -v timeout)" "$root/usr/bin/timeout"
 # bash for the .sh selftests, addr2line for the selftests' backtraces.
 cp /bin/bash "$root/bin/bash"
 cp "$(command -v addr2line)" "$root/usr/bin/addr2line"
-cp -a "$ksft" "$root/kselftest"
+if [ -n "${BENCH:-}" ]; then
+	cp -a "$BENCH" "$root/bench"
+else
+	cp -a "$ksft" "$root/kselftest"
+fi
 # The kernel's modules (KVM): guest/init loads them.
 [ -d "$OBJ/modroot/lib/modules" ] || die "no modules in $OBJ/modroot (run 'make kernel')"
 cp -a "$OBJ/modroot/lib" "$root/"

@@ -6,6 +6,7 @@
 # The VM counts as hung when it runs longer than TIMEOUT seconds, or when
 # neither log grows for STALL seconds (env, default 420: the in-VM runner
 # kills a test after its own timeout, so output must keep coming).
+# QEMU_EXTRA (env): more QEMU options, e.g. "-icount shift=0" (make bench).
 # Exit: 0 VM finished; 3 VM hung; 4 QEMU crashed.
 set -euo pipefail
 
@@ -21,6 +22,8 @@ qemu=(qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 -m 4G
 	-kernel "$kernel" -initrd "$initrd"
 	-serial "file:$console" -serial "file:$results"
 	-append "console=ttyS0 panic=-1 $*")
+# shellcheck disable=SC2206 # QEMU_EXTRA is a list of words
+qemu+=(${QEMU_EXTRA:-})
 printf '%q ' "${qemu[@]}" >"$outdir/qemu.cmd"
 echo >>"$outdir/qemu.cmd"
 
