@@ -10,9 +10,9 @@
  * Figures ending in ".flushes" and ".dmap" count the global kernel TLB
  * flushes (flush_tlb_kernel_range(), flush_tlb_all()) and direct-map
  * changes (set_direct_map_{invalid,default}_noflush()) per operation, with
- * the function tracer.  A 4-level walk goes through four guest tables; with
- * 5-level paging (the selftest library's choice where the CPU has LA57),
- * through five.
+ * the function tracer.  The selftest library uses 5-level paging where the
+ * CPU has LA57 (as QEMU's -cpu max does): a walk then goes through five
+ * guest tables, else four.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,10 +53,15 @@
 #define BENCH_GVA	0x400000000000ULL
 #define PTE_PW		0x3ULL
 
-/* Fresh pages that the page-fault workload touches. */
+/*
+ * Fresh pages that the page-fault workload touches, then remaps to the
+ * second half of the slot through a view of its own page tables at
+ * PTVIEW_GVA, as fork() and copy-on-write do.
+ */
 #define TOUCH_SLOT	11
 #define TOUCH_GPA	(2 * SZ_4G)
 #define TOUCH_GVA	0x500000000000ULL
+#define PTVIEW_GVA	0x600000000000ULL
 
 #define HV_HYPERCALL_ENABLE	BIT_ULL(0)
 
@@ -209,10 +214,19 @@ static void guest_fep(u64 pml4, u64 n)
 
 static void guest_touch(u64 n)
 {
-	u64 i;
+	u64 *pte = (u64 *)PTVIEW_GVA;
+	u64 i, gva;
 
 	for (i = 0; i < n; i++)
 		WRITE_ONCE(*(u8 *)(TOUCH_GVA + i * PAGE_SIZE), 1);
+	GUEST_SYNC(0);
+
+	for (i = 0; i < n; i++) {
+		gva = TOUCH_GVA + i * PAGE_SIZE;
+		WRITE_ONCE(pte[i], pte[i] + n * PAGE_SIZE);
+		asm volatile("invlpg (%0)" : : "r" (gva) : "memory");
+		WRITE_ONCE(*(u8 *)gva, 2);
+	}
 	GUEST_DONE();
 }
 
@@ -226,7 +240,7 @@ static void guest_read(u64 gva, u64 n)
 	GUEST_DONE();
 }
 
-static void run_done(struct kvm_vcpu *vcpu)
+static void run_until(struct kvm_vcpu *vcpu, u64 cmd)
 {
 	struct ucall uc;
 
@@ -234,7 +248,12 @@ static void run_done(struct kvm_vcpu *vcpu)
 	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
 	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
 		REPORT_GUEST_ASSERT(uc);
-	TEST_ASSERT_EQ(uc.cmd, UCALL_DONE);
+	TEST_ASSERT_EQ(uc.cmd, cmd);
+}
+
+static void run_done(struct kvm_vcpu *vcpu)
+{
+	run_until(vcpu, UCALL_DONE);
 }
 
 /* Write one page of DATA_SLOT, where the guest sees it. */
@@ -409,24 +428,42 @@ na:
 	bench_vm_free(&b);
 }
 
-/* Page faults on fresh pages: with kvm_amd.npt=0, each one walks. */
+/*
+ * Page faults on fresh pages, then a remap of each page to another frame by
+ * the guest (PTE write, INVLPG, store): with kvm_amd.npt=0, every fault
+ * walks the guest's tables, and every PTE write hits a shadowed table.
+ */
 static void bench_touch(void)
 {
+	const struct vm_shape shape = { .mode = VM_MODE_DEFAULT };
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
-	u64 t;
+	u64 t, pt;
+	int i;
 
-	vm = vm_create_with_one_vcpu(&vcpu, guest_touch);
+	vm = vm_create_shape_with_one_vcpu(shape, &vcpu, guest_touch);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TOUCH_GPA,
-				    TOUCH_SLOT, nr_touch, 0);
+				    TOUCH_SLOT, 2 * nr_touch, 0);
 	virt_map(vm, TOUCH_GVA, TOUCH_GPA, nr_touch);
+	/* The leaf tables of TOUCH_GVA, in order, at PTVIEW_GVA. */
+	for (i = 0; i < nr_touch; i += PAGE_SIZE / 8) {
+		pt = addr_hva2gpa(vm, vm_get_pte(vm, TOUCH_GVA + i * PAGE_SIZE));
+		TEST_ASSERT(!(pt & (PAGE_SIZE - 1)), "leaf table not page-aligned");
+		virt_map(vm, PTVIEW_GVA + i / (PAGE_SIZE / 8) * PAGE_SIZE, pt, 1);
+	}
 	vcpu_args_set(vcpu, 1, (u64)nr_touch);
 
 	trace_clear();
 	t = now_ns();
-	run_done(vcpu);
+	run_until(vcpu, UCALL_SYNC);
 	out("fault.touch", "anon", (double)(now_ns() - t) / nr_touch, "ns/page");
 	out_counts("fault.touch", "anon", nr_touch, "per page");
+
+	trace_clear();
+	t = now_ns();
+	run_done(vcpu);
+	out("fault.remap", "anon", (double)(now_ns() - t) / nr_touch, "ns/page");
+	out_counts("fault.remap", "anon", nr_touch, "per page");
 	kvm_vm_free(vm);
 }
 
@@ -444,6 +481,11 @@ static void bench_pwrite(enum mem mem, char *buf)
 		fd = memfd_create("gmem_bench", 0);
 		TEST_ASSERT(fd >= 0 && !ftruncate(fd, pwrite_size), "memfd");
 	} else {
+		if (!(kvm_check_cap(KVM_CAP_VM_TYPES) &
+		      BIT(KVM_X86_SW_PROTECTED_VM))) {
+			out_na("pwrite", name, "no KVM_X86_SW_PROTECTED_VM");
+			return;
+		}
 		if ((gmem_flags_supported(KVM_X86_SW_PROTECTED_VM) & flags) != flags) {
 			out_na("pwrite", name, "no GUEST_MEMFD_FLAG_NO_DIRECT_MAP");
 			return;

