@@ -343,31 +343,45 @@ static void bench_vm_free(struct bench_vm *b)
 		close(b->fd);
 }
 
+/* Load @cr3 into the (stopped) vCPU; return the old one. */
+static u64 vcpu_swap_cr3(struct kvm_vcpu *vcpu, u64 cr3)
+{
+	struct kvm_sregs sregs;
+	u64 old;
+
+	vcpu_sregs_get(vcpu, &sregs);
+	old = sregs.cr3;
+	sregs.cr3 = cr3;
+	vcpu_sregs_set(vcpu, &sregs);
+	return old;
+}
+
+/* One KVM_TRANSLATE of BENCH_GVA with the current CR3: right or not. */
+static bool walk_right(struct kvm_vcpu *vcpu)
+{
+	struct kvm_translation tr = { .linear_address = BENCH_GVA };
+
+	vcpu_ioctl(vcpu, KVM_TRANSLATE, &tr);
+	return tr.valid &&
+	       tr.physical_address == DATA_GPA + TARGET_PG * PAGE_SIZE;
+}
+
 /* KVM_TRANSLATE of BENCH_GVA through the tables in DATA_SLOT. */
 static void bench_translate(enum mem mem)
 {
-	struct kvm_translation tr;
-	struct kvm_sregs sregs;
 	struct bench_vm b;
-	u64 cr3, t;
+	u64 t;
 	int i;
 
 	bench_vm_create(&b, mem, guest_fep);
 	if (b.na)
 		goto na;
 
-	vcpu_sregs_get(b.vcpu, &sregs);
-	cr3 = sregs.cr3;
-	sregs.cr3 = DATA_GPA + ROOT_PG * PAGE_SIZE;
-	vcpu_sregs_set(b.vcpu, &sregs);
-
+	vcpu_swap_cr3(b.vcpu, DATA_GPA + ROOT_PG * PAGE_SIZE);
 	trace_clear();
 	t = now_ns();
 	for (i = 0; i < nr_translate; i++) {
-		tr = (struct kvm_translation){ .linear_address = BENCH_GVA };
-		vcpu_ioctl(b.vcpu, KVM_TRANSLATE, &tr);
-		if (!tr.valid ||
-		    tr.physical_address != DATA_GPA + TARGET_PG * PAGE_SIZE) {
+		if (!walk_right(b.vcpu)) {
 			b.na = "walk fails (reads the shared view)";
 			goto na;
 		}
@@ -375,9 +389,6 @@ static void bench_translate(enum mem mem)
 	out("walk.translate", mem_name[mem], (double)(now_ns() - t) / nr_translate,
 	    "ns/walk");
 	out_counts("walk.translate", mem_name[mem], nr_translate, "per walk");
-
-	sregs.cr3 = cr3;
-	vcpu_sregs_set(b.vcpu, &sregs);
 	bench_vm_free(&b);
 	return;
 na:
@@ -388,9 +399,8 @@ na:
 /* Forced-emulated load and store through the tables in DATA_SLOT. */
 static void bench_fep(enum mem mem)
 {
-	struct kvm_translation tr = { .linear_address = BENCH_GVA };
-	struct kvm_sregs sregs;
 	struct bench_vm b;
+	bool right;
 	u64 t;
 
 	if (!is_forced_emulation_enabled) {
@@ -402,14 +412,10 @@ static void bench_fep(enum mem mem)
 		goto na;
 
 	/* Run it only if KVM's walker reads these tables right. */
-	vcpu_sregs_get(b.vcpu, &sregs);
-	t = sregs.cr3;
-	sregs.cr3 = DATA_GPA + ROOT_PG * PAGE_SIZE;
-	vcpu_sregs_set(b.vcpu, &sregs);
-	vcpu_ioctl(b.vcpu, KVM_TRANSLATE, &tr);
-	sregs.cr3 = t;
-	vcpu_sregs_set(b.vcpu, &sregs);
-	if (!tr.valid) {
+	t = vcpu_swap_cr3(b.vcpu, DATA_GPA + ROOT_PG * PAGE_SIZE);
+	right = walk_right(b.vcpu);
+	vcpu_swap_cr3(b.vcpu, t);
+	if (!right) {
 		b.na = "walk fails (reads the shared view)";
 		goto na;
 	}

@@ -18,8 +18,6 @@ from collections import defaultdict
 SERIES = ("none", "gmemwalk")
 CLOCKS = ("tcg", "icount")
 NAMES = {"none": "base", "gmemwalk": "patched"}
-# Throughputs: higher is better; everything else is a cost.
-HIGHER = ("pwrite.",)
 
 
 def load(runs):
