@@ -71,6 +71,7 @@ static int nr_fep = 2000;
 static int nr_touch = 4096;
 static int nr_access = 20000;
 static int nr_read = 2000;
+static int nr_gpc = 20000;
 static size_t pwrite_size = 32 * SZ_1M;
 
 enum mem { MEM_ANON, MEM_GMEM, MEM_GMEM_NDM, NR_MEMS };
@@ -567,6 +568,60 @@ na:
 	bench_vm_free(&b);
 }
 
+/*
+ * A gfn_to_pfn_cache check and access: KVM_XEN_HVM_EVTCHN_SEND of a port
+ * whose pending bit is already set is kvm_gpc_check() on the Xen shared info
+ * page plus one test_and_set_bit() in it, and the ioctl around them.  The
+ * shared info page is the target page: shared memory for "anon", private
+ * guest_memfd for the others, mapped by the cache (kvm_gmem_map()).
+ */
+static void bench_gpc(enum mem mem)
+{
+	const u64 gpa = DATA_GPA + TARGET_PG * PAGE_SIZE;
+	struct kvm_irq_routing_xen_evtchn evt = {
+		.port = 5,
+		.vcpu = 0,
+		.priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL,
+	};
+	struct kvm_xen_hvm_config cfg = {
+		.flags = KVM_XEN_HVM_CONFIG_EVTCHN_SEND,
+	};
+	struct kvm_xen_hvm_attr attr = {};
+	struct bench_vm b;
+	u64 t;
+	int i;
+
+	if (!(kvm_check_cap(KVM_CAP_XEN_HVM) & KVM_XEN_HVM_CONFIG_EVTCHN_SEND)) {
+		out_na("gpc.evtchn", mem_name[mem], "no KVM_XEN_HVM_CONFIG_EVTCHN_SEND");
+		return;
+	}
+	bench_vm_create(&b, mem, guest_read);
+	if (b.na) {
+		out_na("gpc.evtchn", mem_name[mem], b.na);
+		bench_vm_free(&b);
+		return;
+	}
+
+	vm_ioctl(b.vm, KVM_XEN_HVM_CONFIG, &cfg);
+	attr.type = KVM_XEN_ATTR_TYPE_LONG_MODE;
+	attr.u.long_mode = 1;
+	vm_ioctl(b.vm, KVM_XEN_HVM_SET_ATTR, &attr);
+	attr.type = KVM_XEN_ATTR_TYPE_SHARED_INFO;
+	attr.u.shared_info.gfn = gpa >> PAGE_SHIFT;
+	vm_ioctl(b.vm, KVM_XEN_HVM_SET_ATTR, &attr);
+
+	/* The first send sets the pending bit; the others find it set. */
+	vm_ioctl(b.vm, KVM_XEN_HVM_EVTCHN_SEND, &evt);
+	trace_clear();
+	t = now_ns();
+	for (i = 0; i < nr_gpc; i++)
+		vm_ioctl(b.vm, KVM_XEN_HVM_EVTCHN_SEND, &evt);
+	out("gpc.evtchn", mem_name[mem], (double)(now_ns() - t) / nr_gpc,
+	    "ns/send");
+	out_counts("gpc.evtchn", mem_name[mem], nr_gpc, "per send");
+	bench_vm_free(&b);
+}
+
 static void help(const char *name)
 {
 	printf("usage: %s [-r reps] [-s scale]\n"
@@ -599,6 +654,7 @@ int main(int argc, char *argv[])
 	nr_touch /= scale;
 	nr_access /= scale;
 	nr_read /= scale;
+	nr_gpc /= scale;
 	pwrite_size = pwrite_size / scale / PAGE_SIZE * PAGE_SIZE;
 
 	buf = malloc(pwrite_size);
@@ -612,6 +668,7 @@ int main(int argc, char *argv[])
 			bench_translate(mem);
 			bench_fep(mem);
 			bench_access(mem);
+			bench_gpc(mem);
 			bench_pwrite(mem, buf);
 		}
 		bench_touch();
