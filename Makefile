@@ -1,6 +1,7 @@
 # gmemwalk: one entry point. See README.md.
-#   make run      build the patched kernel, boot it, show KVM and guest_memfd
-#   make check    all tests (the KVM selftests that matter here)
+#   make run      boot Linux with our VMM (vmm/) from private guest_memfd
+#                 memory, out of the direct map, in the test VM; summary
+#   make check    all tests (the KVM selftests that matter here, the boot)
 # Knobs: SERIES=none (unpatched base), FLAVOR=debug (KASAN, lockdep, ...),
 #        CMDLINE="kvm.force_emulation_prefix=1 kvm_amd.npt=0" (test VM),
 #        REPEAT=N (boot each configuration N times, count passes per test).
@@ -8,17 +9,25 @@
 SHELL := /bin/bash
 S := scripts
 export SERIES FLAVOR CMDLINE TEST_TIMEOUT VM_TIMEOUT STALL CONFIGS FORCE REPEAT \
-	BENCH_REPS BENCH_SCALE
+	BENCH_REPS BENCH_SCALE VMM_ARGS VMM_MEM VMM_CPUS VMM_TIMEOUT
 
-.PHONY: help run check check-gmem check-debug check-full repro-tsc bench deps base tree \
+.PHONY: help run demo check check-gmem check-debug check-full repro-tsc bench deps base tree \
 	export apply rebase kernel selftests lint check-series clean
 
 help:
 	@sed -n '2,6p' Makefile | sed 's/^# \{0,1\}//'
 	@echo "Other targets: deps base tree export apply KSRC=... rebase VERSION=..."
+	@echo "  demo (the KVM and guest_memfd selftest demo), VMM_MODES=\"anon gmem gmem-nodirect\""
 	@echo "  kernel selftests check-gmem check-debug check-full repro-tsc bench lint check-series clean"
 
+# The VMM boots the test kernel as its guest, once per memory mode.
+VMM_MODES ?= gmem-nodirect gmem anon
 run:
+	@bash $(S)/deps.sh
+	@bash $(S)/kernel.sh
+	@bash $(S)/vmm-run.sh $(VMM_MODES)
+
+demo:
 	@bash $(S)/test.sh demo
 
 check:

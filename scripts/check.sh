@@ -35,6 +35,14 @@ for r in $(seq 1 "$repeat"); do
 		p=$((p + a)) f=$((f + b)) s=$((s + c))
 	done
 done
+# The whole series boots Linux from private guest_memfd with our VMM.
+if [ "$list" = check ] && [ "$SERIES" != none ]; then
+	step "booting Linux with our VMM (gmem-nodirect, gmem, anon)"
+	out=$LOGS/run-$SERIES-$FLAVOR-vmm
+	VMM_OUT=$out bash "$TOP/scripts/vmm-run.sh" gmem-nodirect gmem anon || rc=1
+	read -r a b c <"$out/counts" || { a=0 b=1 c=0; }
+	p=$((p + a)) f=$((f + b)) s=$((s + c))
+fi
 [ "$repeat" = 1 ] || python3 "$TOP/scripts/tally.py" "${runs[@]}" | tee "$LOGS/tally-$SERIES-$FLAVOR-$(basename "$list").txt"
 echo "$p passed, $f failed, $s skipped"
 if [ $rc != 0 ] || [ $f != 0 ]; then
