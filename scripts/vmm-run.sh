@@ -54,7 +54,7 @@ dm_holes() {
 	dm && NF == 3 && $3 == "pte" {
 		n = $2 + 0; u = substr($2, length($2));
 		p += u == "K" ? n / 4 : u == "M" ? n * 256 : n * 262144
-	} END {print p + 0}' /sys/kernel/debug/page_tables/kernel
+	} END {print p + 0}' /sys/kernel/debug/page_tables/kernel 2>/dev/null || echo 0
 }
 # The running VM's statistics, in KVM's debugfs directory PID-FD.
 kvm_stat() { cat "$vmdir/$1" 2>/dev/null || echo 0; }
@@ -90,7 +90,8 @@ for m in $modes; do
 	done
 	wait $pid
 	rc=$?
-	sleep 0.3
+	# busybox tail polls once a second.
+	sleep 1.5
 	kill $tailpid
 	echo 0 >$t/tracing_on
 	echo 0 >$t/events/kvmmmu/kvm_mmu_pagetable_walk/enable

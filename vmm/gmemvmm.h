@@ -30,7 +30,8 @@
 #define MEM_MAX_MIB		3072
 #define MEM_DEFAULT_MIB		512
 #define CPUS_DEFAULT		2
-#define CPUS_MAX		64
+/* The MP table (220 + 20 bytes per vCPU) must fit in the 1 KiB EBDA. */
+#define CPUS_MAX		32
 #define TIMEOUT_DEFAULT		600
 
 /*
