@@ -39,7 +39,10 @@ done
 if [ "$list" = check ] && [ "$SERIES" != none ]; then
 	step "booting Linux with our VMM (gmem-nodirect, gmem, anon)"
 	out=$LOGS/run-$SERIES-$FLAVOR-vmm
-	VMM_OUT=$out bash "$TOP/scripts/vmm-run.sh" gmem-nodirect gmem anon || rc=1
+	# The debug kernel's page table dump takes seconds to read.
+	hold=3
+	[ "$FLAVOR" != debug ] || hold=30
+	VMM_HOLD=$hold VMM_OUT=$out bash "$TOP/scripts/vmm-run.sh" gmem-nodirect gmem anon || rc=1
 	read -r a b c <"$out/counts" || { a=0 b=1 c=0; }
 	p=$((p + a)) f=$((f + b)) s=$((s + c))
 fi

@@ -13,7 +13,9 @@
 # Env: VMM_ARGS (more gmemvmm options, words without quotes; --append may
 #      repeat: "--append no-kvmclock --append noapic"),
 #      VMM_MEM (MiB, default 512), VMM_CPUS (default 2), VMM_TIMEOUT (s per
-#      mode, default 900), CMDLINE (the test VM's kernel command line).
+#      mode, default 900), VMM_HOLD (s the guest waits after its result
+#      line while the test VM measures, default 3), CMDLINE (the test VM's
+#      kernel command line).
 # Exits non-zero if a mode failed, the VM hung or the kernel splatted.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -42,6 +44,7 @@ cat >"$pack/run" <<EOF
 # Written by vmm-run.sh: run gmemvmm once per mode (guest/init runs this).
 modes="${modes[*]}"
 args="--mem $mem --cpus $cpus --timeout $limit ${VMM_ARGS:-}"
+hold=${VMM_HOLD:-3}
 EOF
 cat >>"$pack/run" <<'EOF'
 t=/sys/kernel/tracing
@@ -58,13 +61,20 @@ dm_holes() {
 }
 # The running VM's statistics, in KVM's debugfs directory PID-FD.
 kvm_stat() { cat "$vmdir/$1" 2>/dev/null || echo 0; }
+# Only while the guest holds after its result line: a sample that outlives
+# the VM (its pages go back to the direct map) is no measurement.
 sample() {
 	vmdir=$(ls -d "$dbg/$pid"-* 2>/dev/null | head -n 1)
 	mapped=$(($(kvm_stat pages_4k) + 512 * $(kvm_stat pages_2m) + 262144 * $(kvm_stat pages_1g)))
+	emul=$(kvm_stat insn_emulation)
+	walks=$(sed -n 's/.*entries-written: [0-9]*\/\([0-9]*\).*/\1/p' $t/trace)
 	left=$(($(dm_holes) - holes))
 	present=$((mapped > left ? mapped - left : 0))
-	walks=$(sed -n 's/.*entries-written: [0-9]*\/\([0-9]*\).*/\1/p' $t/trace)
-	echo "gmemvmm-measured: memory=$m guest_pages_mapped=$mapped direct_map_pages_left=$left guest_pages_in_direct_map=$present emulated_insns=$(kvm_stat insn_emulation) page_table_walks=${walks:-0}"
+	if kill -0 $pid 2>/dev/null && [ -d "$vmdir" ]; then
+		echo "gmemvmm-measured: memory=$m guest_pages_mapped=$mapped direct_map_pages_left=$left guest_pages_in_direct_map=$present emulated_insns=$emul page_table_walks=${walks:-0}"
+	else
+		echo "gmemvmm-measured: none (the VM ended while it was measured; raise VMM_HOLD)"
+	fi
 }
 n=0
 for m in $modes; do
@@ -77,7 +87,7 @@ for m in $modes; do
 	echo 1 >$t/tracing_on
 	holes=$(dm_holes)
 	./gmemvmm --kernel bzImage --initrd guest-initramfs.gz --memory="$m" \
-		--append gmemvmm.hold=2 $args >/tmp/vmm.log 2>&1 &
+		--append gmemvmm.hold=$hold $args >/tmp/vmm.log 2>&1 &
 	pid=$!
 	tail -f /tmp/vmm.log &
 	tailpid=$!
@@ -107,8 +117,11 @@ for m in $modes; do
 	cpus=$(echo "$line" | sed -n 's/.* cpus=\([0-9]*\) .*/\1/p')
 	echo "$line" | grep -q " cpus_online=$cpus " || why="$why not all vCPUs online;"
 	if [ "$m" = gmem-nodirect ]; then
-		echo "$measured" | grep -q ' guest_pages_in_direct_map=0 ' ||
-			why="$why guest pages in the direct map;"
+		case "$measured" in
+		*" guest_pages_in_direct_map=0 "*) ;;
+		*"measured: none"*) why="$why direct map not measured;" ;;
+		*) why="$why guest pages in the direct map;" ;;
+		esac
 	fi
 	if [ -z "$why" ]; then
 		echo "ok $n selftests: gmemwalk: vmm_boot_$m"
