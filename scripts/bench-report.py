@@ -142,7 +142,8 @@ def goals(data, confs):
             rs = [pp / bb for pp, bb in zip(p, b) if pp is not None and bb]
             if not rs:
                 line(None, "%s over private NO_DIRECT_MAP gmem at most 1.3x the base's "
-                     "ordinary walk (%s): the walker does not read private tables yet" % (fig, conf))
+                     "ordinary walk (%s): no private memory there (software-protected VMs "
+                     "need the TDP MMU)" % (fig, conf))
             else:
                 line(max(rs) <= 1.3, "%s.gmem_ndm (%s) against base %s.anon: %s" % (
                     fig, conf, fig, ", ".join("%.2fx" % r for r in rs)))

@@ -138,6 +138,7 @@ step "vmm: booting the test VM ($(basename "$OBJ"), modes: ${modes[*]}); guest c
 : >"$out/results.ktap"
 tail -n +1 -F "$out/results.ktap" 2>/dev/null &
 tailpid=$!
+trap 'kill "$tailpid" 2>/dev/null || true' EXIT
 status=ok
 # shellcheck disable=SC2086 # CMDLINE is words of a command line
 STALL=${STALL:-600} bash "$TOP/scripts/vm-run.sh" "$kernel" "$out/initramfs.gz" "$out" \
