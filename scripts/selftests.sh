@@ -6,6 +6,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 [ -d "$WT/.git" ] || bash "$TOP/scripts/tree.sh"
+# One stage per series: a stage that is a link to another series' would
+# get this series' tests, and that series' stamp would not notice.
+[ ! -L "$STAGE" ] || die "$STAGE is a symbolic link: each series needs its own"
 obj=$BUILD/obj/$SERIES-selftests
 dest=$STAGE/kselftest
 log=$LOGS/selftests-$SERIES.log
