@@ -7,6 +7,8 @@
 # neither log grows for STALL seconds (env, default 420: the in-VM runner
 # kills a test after its own timeout, so output must keep coming).
 # QEMU_EXTRA (env): more QEMU options, e.g. "-icount shift=0" (make bench).
+# A hung VM's CPU registers (QEMU's monitor) go to OUTDIR/qemu-state.txt
+# before QEMU is killed; the RIPs, with their kernel symbols, are printed.
 # Exit: 0 VM finished; 3 VM hung; 4 QEMU crashed.
 set -euo pipefail
 
@@ -21,6 +23,7 @@ qemu=(qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 -m 4G
 	-nographic -no-reboot -nodefaults
 	-kernel "$kernel" -initrd "$initrd"
 	-serial "file:$console" -serial "file:$results"
+	-monitor "unix:$outdir/monitor.sock,server=on,wait=off"
 	-append "console=ttyS0 panic=-1 $*")
 # shellcheck disable=SC2206 # QEMU_EXTRA is a list of words
 qemu+=(${QEMU_EXTRA:-})
@@ -32,15 +35,24 @@ timeout --kill-after=10 "$limit" "${qemu[@]}" >"$outdir/qemu.log" 2>&1 &
 pid=$!
 seen=0
 stall=${STALL:-420}
-last=$start size=0 hung=0
+last=$start size=0 hung=0 dumped=0
+dump() {
+	dumped=1
+	python3 "$(dirname "$0")/qemu-dump.py" "$outdir/monitor.sock" \
+		"$outdir/qemu-state.txt" "$(dirname "$kernel")/../../../System.map" >&2 || true
+}
 while kill -0 $pid 2>/dev/null; do
 	sleep 2
 	now=$(date +%s)
+	# timeout(1) ends QEMU at the limit: look at it just before.
+	[ $dumped = 1 ] || [ $((now - start)) -lt $((limit - 20)) ] || dump
 	s=$(($(stat -c %s "$results") + $(stat -c %s "$console")))
 	if [ "$s" != "$size" ]; then
 		size=$s last=$now
 	elif [ $((now - last)) -ge "$stall" ]; then
 		hung=1
+		# Where the test VM's CPUs are, before QEMU goes.
+		[ $dumped = 1 ] || dump
 		pkill -9 -f -- "-serial file:$results" 2>/dev/null || true
 		kill -9 $pid 2>/dev/null || true
 		break

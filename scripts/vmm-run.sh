@@ -10,12 +10,22 @@
 # direct map; the last line is "N passed, N failed, N skipped".
 # Usage: vmm-run.sh [MODE...]   MODE: anon, gmem, gmem-nodirect (default:
 #                               all three, in that order)
+#        VMM_ROUNDS=N runs the list N times in the one test VM.
 # Env: VMM_ARGS (more gmemvmm options, words without quotes; --append may
 #      repeat: "--append no-kvmclock --append noapic"),
 #      VMM_MEM (MiB, default 512), VMM_CPUS (default 2), VMM_TIMEOUT (s per
-#      mode, default 900), VMM_HOLD (s the guest waits after its result
-#      line while the test VM measures, default 3), CMDLINE (the test VM's
-#      kernel command line).
+#      mode, default 300, 900 on the debug kernel), VMM_STALL (s of guest
+#      console silence that end a mode, default 120, 400 on the debug
+#      kernel), VMM_HOLD (s the guest waits after its result line while the
+#      test VM measures, default 3), CMDLINE (the test VM's kernel command
+#      line), STALL (s of silence after which the test VM counts as hung;
+#      always at least VMM_TIMEOUT + 180, so that gmemvmm's own timeout and
+#      its report come first).
+# A mode that fails other than by the guest's own status gets a report:
+# gmemvmm's (the guest's last lines, each vCPU thread's kernel stack,
+# registers, events, last exits, KVM's statistics), then the test VM's
+# blocked tasks (sysrq w) and the tail of KVM's trace events (a trace
+# instance of its own, "gmemwalk-diag").
 # Exits non-zero if a mode failed, the VM hung or the kernel splatted.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -28,7 +38,34 @@ for m in "${modes[@]}"; do
 	*) die "unknown mode $m (anon, gmem, gmem-nodirect)" ;;
 	esac
 done
-mem=${VMM_MEM:-512} cpus=${VMM_CPUS:-2} limit=${VMM_TIMEOUT:-900}
+# VMM_ROUNDS=N: the list N times over in the same test VM (a loop that
+# also tries each mode after the others). A mode's Kth boot is "MODE.K".
+rounds=${VMM_ROUNDS:-1}
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "VMM_ROUNDS=$rounds: want a positive number"
+runs=()
+for r in $(seq 1 "$rounds"); do
+	for m in "${modes[@]}"; do
+		k=$(printf '%s\n' "${runs[@]}" "$m" | grep -c -x -e "$m" -e "$m\.[0-9]*" || true)
+		[ "$k" = 1 ] && runs+=("$m") || runs+=("$m.$k")
+	done
+done
+[ ${#runs[@]} = "${#modes[@]}" ] || for i in "${!runs[@]}"; do
+	# Every name carries its count once there are several.
+	case ${runs[$i]} in *.*) ;; *) runs[i]=${runs[$i]}.1 ;; esac
+done
+mem=${VMM_MEM:-512} cpus=${VMM_CPUS:-2}
+if [ "$FLAVOR" = debug ]; then
+	limit=${VMM_TIMEOUT:-900} quiet=${VMM_STALL:-400}
+else
+	limit=${VMM_TIMEOUT:-300} quiet=${VMM_STALL:-120}
+fi
+# The test VM's no-output limit must leave gmemvmm the time to end a mode
+# itself and report why (its dump takes seconds; 180 s is ample).
+vmstall=${STALL:-600}
+if [ "$vmstall" -lt $((limit + 180)) ]; then
+	[ -z "${STALL:-}" ] || step "vmm: STALL=$STALL raised to $((limit + 180)) s (VMM_TIMEOUT + 180 s), so that gmemvmm's timeout comes first"
+	vmstall=$((limit + 180))
+fi
 kernel=$OBJ/arch/x86/boot/bzImage
 [ -f "$kernel" ] || die "no kernel at $kernel (run 'make kernel')"
 bash "$TOP/scripts/vmm-build.sh"
@@ -39,17 +76,40 @@ rm -rf "$pack" "$out"
 mkdir -p "$pack" "$out"
 cp "$BUILD/vmm/gmemvmm" "$BUILD/vmm/guest-initramfs.gz" "$pack/"
 cp "$kernel" "$pack/bzImage"
+cp "$OBJ/System.map" "$pack/System.map"
 cat >"$pack/run" <<EOF
 #!/bin/sh
 # Written by vmm-run.sh: run gmemvmm once per mode (guest/init runs this).
-modes="${modes[*]}"
-args="--mem $mem --cpus $cpus --timeout $limit ${VMM_ARGS:-}"
+runs="${runs[*]}"
+args="--mem $mem --cpus $cpus --timeout $limit --stall $quiet ${VMM_ARGS:-}"
 hold=${VMM_HOLD:-3}
 EOF
 cat >>"$pack/run" <<'EOF'
 t=/sys/kernel/tracing
 dbg=/sys/kernel/debug/kvm
 cd /bench
+# KVM's events in a trace instance of their own, kept small: the tail of
+# what KVM did when a mode fails (the walk count uses the main buffer).
+diag=$t/instances/gmemwalk-diag
+mkdir -p $diag 2>/dev/null
+echo 512 >$diag/buffer_size_kb
+for e in kvm_exit kvm_userspace_exit kvm_inj_exception kvm_page_fault \
+	kvm_emulate_insn kvm_set_irq kvm_apic_accept_irq kvm_async_pf_not_present \
+	kvm_async_pf_ready kvm_pv_tlb_flush kvm_nested_vmenter; do
+	[ -d $diag/events/kvm/$e ] && echo 1 >$diag/events/kvm/$e/enable
+done
+# The test VM's side of a failed mode: its blocked tasks, and what KVM did
+# last.
+postmortem() {
+	echo "### gmemvmm $name post-mortem: the test VM's blocked tasks (sysrq w)"
+	echo w >/proc/sysrq-trigger
+	sleep 1
+	dmesg | sed -n '/sysrq: Show Blocked State/,$p' | tail -n 60
+	echo "### gmemvmm $name post-mortem: KVM's last trace events"
+	echo 0 >$diag/tracing_on
+	grep -v '^#' $diag/trace | tail -n 50
+	echo "### gmemvmm $name post-mortem end"
+}
 # Pages not present in the direct map ("Low Kernel Mapping" of the page
 # table dump): ranges printed with no attributes, e.g. "0x..-0x..  8K  pte".
 dm_holes() {
@@ -77,16 +137,19 @@ sample() {
 	fi
 }
 n=0
-for m in $modes; do
+for name in $runs; do
+	m=${name%.*}
 	n=$((n + 1))
-	echo "### gmemvmm $m begin"
-	echo "# selftests: gmemwalk: vmm_boot_$m"
+	echo "### gmemvmm $name begin"
+	echo "# selftests: gmemwalk: vmm_boot_$name"
 	echo 0 >$t/tracing_on
 	echo >$t/trace
 	echo 1 >$t/events/kvmmmu/kvm_mmu_pagetable_walk/enable
 	echo 1 >$t/tracing_on
+	echo >$diag/trace
+	echo 1 >$diag/tracing_on
 	holes=$(dm_holes)
-	./gmemvmm --kernel bzImage --initrd guest-initramfs.gz --memory="$m" \
+	./gmemvmm --kernel bzImage --initrd guest-initramfs.gz --memory="$m" --symbols System.map \
 		--append gmemvmm.hold=$hold $args >/tmp/vmm.log 2>&1 &
 	pid=$!
 	tail -f /tmp/vmm.log &
@@ -106,7 +169,7 @@ for m in $modes; do
 	echo 0 >$t/tracing_on
 	echo 0 >$t/events/kvmmmu/kvm_mmu_pagetable_walk/enable
 	echo "${measured:-gmemvmm-measured: none (no result line)}"
-	echo "### gmemvmm $m exit code $rc"
+	echo "### gmemvmm $name exit code $rc"
 	# The verdict: status 0 and an ok result line (clock advanced, memory
 	# checksums), every vCPU online, and with NO_DIRECT_MAP no guest page
 	# left in the direct map.
@@ -119,21 +182,23 @@ for m in $modes; do
 	if [ "$m" = gmem-nodirect ]; then
 		case "$measured" in
 		*" guest_pages_in_direct_map=0 "*) ;;
-		*"measured: none"*) why="$why direct map not measured;" ;;
+		"" | *"measured: none"*) why="$why direct map not measured;" ;;
 		*) why="$why guest pages in the direct map;" ;;
 		esac
 	fi
 	if [ -z "$why" ]; then
-		echo "ok $n selftests: gmemwalk: vmm_boot_$m"
+		echo "ok $n selftests: gmemwalk: vmm_boot_$name"
 	else
-		echo "not ok $n selftests: gmemwalk: vmm_boot_$m #$why"
+		# Not for a guest that reported a failed check itself.
+		grep -q '^gmemvmm-summary: .* exit=guest-status ' /tmp/vmm.log || postmortem
+		echo "not ok $n selftests: gmemwalk: vmm_boot_$name #$why"
 	fi
-	echo "### gmemvmm $m end"
+	echo "### gmemvmm $name end"
 done
 EOF
 chmod +x "$pack/run"
 BENCH=$pack bash "$TOP/scripts/initramfs.sh" "$out/initramfs.gz"
-step "vmm: booting the test VM ($(basename "$OBJ"), modes: ${modes[*]}); guest console follows"
+step "vmm: booting the test VM ($(basename "$OBJ"), boots: ${runs[*]}); guest console follows"
 # Show the test VM's ttyS1 (the VMM's output) while it runs.
 : >"$out/results.ktap"
 tail -n +1 -F "$out/results.ktap" 2>/dev/null &
@@ -141,9 +206,9 @@ tailpid=$!
 trap 'kill "$tailpid" 2>/dev/null || true' EXIT
 status=ok
 # shellcheck disable=SC2086 # CMDLINE is words of a command line
-STALL=${STALL:-600} bash "$TOP/scripts/vm-run.sh" "$kernel" "$out/initramfs.gz" "$out" \
-	$(((limit + 120) * ${#modes[@]} + 300)) ${#modes[@]} ${CMDLINE:-} || case $? in
-	3) status="hung, QEMU killed (no output for ${STALL:-600}s)" ;;
+STALL=$vmstall bash "$TOP/scripts/vm-run.sh" "$kernel" "$out/initramfs.gz" "$out" \
+	$(((limit + 120) * ${#runs[@]} + 300)) ${#runs[@]} ${CMDLINE:-} || case $? in
+	3) status="hung, QEMU killed (no output for ${vmstall}s, or over its time limit)" ;;
 	4) status="QEMU crashed (exit $(cat "$out/qemu.rc")); see $out/qemu.log" ;;
 	*) status="runner error" ;;
 	esac
@@ -153,11 +218,11 @@ wait "$tailpid" 2>/dev/null || true
 
 # Per mode: the VMM's summary and what was measured in the test VM.
 : >"$out/summary.txt"
-for m in "${modes[@]}"; do
+for m in "${runs[@]}"; do
 	sed -n "/^### gmemvmm $m begin/,/^### gmemvmm $m end/p" "$out/results.ktap" >"$out/$m.log"
 	for k in summary measured; do
 		l=$(grep -a "^gmemvmm-$k:" "$out/$m.log" | tail -n 1 || true)
-		printf '%-14s %s\n' "$m" "${l:-no $k line}" >>"$out/summary.txt"
+		printf '%-16s %s\n' "$m" "${l:-no $k line}" >>"$out/summary.txt"
 	done
 done
 step "vmm: results (logs in ${out#"$TOP"/}):"
@@ -165,4 +230,4 @@ cat "$out/summary.txt" >&2
 # The verdict, as for the selftests: each mode's ok/not ok, a hung VM, and
 # kernel splats in the test VM's log.
 python3 "$TOP/scripts/summarize.py" "$out" "$TOP/tests/expectations.txt" \
-	"$status" "${#modes[@]}" vmm
+	"$status" "${#runs[@]}" vmm

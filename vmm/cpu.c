@@ -5,11 +5,14 @@
  * local APIC; one thread per vCPU running KVM_RUN and handling its exits.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gmemvmm.h"
@@ -31,12 +34,33 @@
 #define APIC_MODE_NMI		0x4
 #define APIC_MODE_EXTINT	0x7
 
+/* How many of a vCPU's last exits a failed run reports. */
+#define EXIT_LOG		16
+/* How long a stopped vCPU thread may take to leave KVM_RUN. */
+#define STOP_WAIT_SECONDS	5
+
+/* One exit to userspace: when, why, and the port or address it concerned. */
+struct exit_rec {
+	double t;
+	uint32_t reason;
+	uint64_t where;
+	int err;		/* errno of a failed KVM_RUN, else 0 */
+};
+
+/*
+ * The vCPU's thread alone writes the exit log and the counters; the main
+ * thread reads them only after the thread has ended (stop_vcpus()).
+ */
 struct vcpu {
 	struct vm *vm;
 	int id;
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
+	bool started;
+	pid_t tid;		/* for /proc/self/task/TID */
+	unsigned long nexits;
+	struct exit_rec log[EXIT_LOG];
 };
 
 static struct vcpu vcpus[CPUS_MAX];
@@ -301,8 +325,8 @@ static void dump_state(struct vcpu *v)
 		return;
 	}
 	fprintf(stderr,
-		"gmemvmm: vCPU %d: RIP=0x%llx RSP=0x%llx RFLAGS=0x%llx CS=0x%x (%s) CR0=0x%llx CR2=0x%llx CR3=0x%llx CR4=0x%llx EFER=0x%llx\n",
-		v->id, r.rip, r.rsp, r.rflags, s.cs.selector,
+		"gmemvmm: vCPU %d: RIP=0x%llx%s RSP=0x%llx RFLAGS=0x%llx CS=0x%x (%s) CR0=0x%llx CR2=0x%llx CR3=0x%llx CR4=0x%llx EFER=0x%llx\n",
+		v->id, r.rip, symbol(r.rip), r.rsp, r.rflags, s.cs.selector,
 		s.cs.l ? "64-bit" : s.cs.db ? "32-bit" : "16-bit",
 		s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
 	if (r.rip == 0xfff0 && s.cs.selector == 0xf000) {
@@ -424,6 +448,32 @@ static bool stopping(void)
 	return done;
 }
 
+static void log_exit(struct vcpu *v, int err)
+{
+	struct kvm_run *run = v->run;
+	struct exit_rec *e = &v->log[v->nexits++ % EXIT_LOG];
+
+	e->t = vmm_seconds();
+	e->err = err;
+	e->reason = err ? ~0U : run->exit_reason;
+	switch (e->reason) {
+	case KVM_EXIT_IO:
+		e->where = run->io.port | (uint64_t)run->io.direction << 16;
+		break;
+	case KVM_EXIT_MMIO:
+		e->where = run->mmio.phys_addr;
+		break;
+	case KVM_EXIT_MEMORY_FAULT:
+		e->where = run->memory_fault.gpa;
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		e->where = run->internal.suberror;
+		break;
+	default:
+		e->where = 0;
+	}
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -433,12 +483,14 @@ static void *vcpu_thread(void *arg)
 	uint32_t i;
 	int r, err;
 
+	v->tid = syscall(SYS_gettid);
 	if (v->id == 0 && v->vm->trace_steps && set_single_step(v, true))
 		v->vm->trace_steps = 0;
 
 	while (!stopping()) {
 		r = ioctl(v->fd, KVM_RUN, 0);
 		err = errno;
+		log_exit(v, r < 0 ? err : 0);
 		if (r < 0 && (err == EINTR || err == EAGAIN))
 			continue;
 		if (r < 0 && (err == EFAULT || err == EHWPOISON) &&
@@ -516,6 +568,8 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
+static int install_kick(void);
+
 int start_vcpus(struct vm *vm, const struct boot_info *bi)
 {
 	struct kvm_cpuid_entry2 *leaf1 = NULL;
@@ -560,11 +614,176 @@ int start_vcpus(struct vm *vm, const struct boot_info *bi)
 			return -1;
 		}
 	}
+	if (install_kick())
+		return -1;
 	for (id = 0; id < vm->ncpus; id++) {
 		if (pthread_create(&vcpus[id].thread, NULL, vcpu_thread, &vcpus[id])) {
 			vmm_err("cannot start the thread of vCPU %d", id);
 			return -1;
 		}
+		vcpus[id].started = true;
 	}
 	return 0;
+}
+
+static void kick_handler(int sig)
+{
+}
+
+/*
+ * SIGUSR1 takes a vCPU thread out of KVM_RUN (also out of a halted vCPU's
+ * wait in the kernel): no SA_RESTART, so KVM_RUN fails with EINTR.
+ */
+static int install_kick(void)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL)) {
+		vmm_err("sigaction(SIGUSR1) failed: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The kernel's view of a thread: state, wait channel and stack. */
+static void dump_thread(const char *what, pid_t tid)
+{
+	char path[64], buf[4096], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[n] = 0;
+		fclose(f);
+		/* "TID (comm) S ...": the state follows the comm's ')'. */
+		p = strrchr(buf, ')');
+		fprintf(stderr, "gmemvmm: %s (thread %d): state %c", what, tid,
+			p && p[1] && p[2] ? p[2] : '?');
+	} else {
+		fprintf(stderr, "gmemvmm: %s (thread %d): gone", what, tid);
+	}
+	snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", tid);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[n] = 0;
+		fclose(f);
+		fprintf(stderr, ", waiting in %s", n && buf[0] != '0' ? buf : "nothing");
+	}
+	fputc('\n', stderr);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stack", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(buf, sizeof(buf), f))
+		fprintf(stderr, "gmemvmm:     %s", buf);
+	fclose(f);
+}
+
+static const char * const mp_names[] = {
+	[KVM_MP_STATE_RUNNABLE] = "runnable",
+	[KVM_MP_STATE_UNINITIALIZED] = "uninitialized (waiting for INIT)",
+	[KVM_MP_STATE_INIT_RECEIVED] = "INIT received (waiting for SIPI)",
+	[KVM_MP_STATE_HALTED] = "halted",
+	[KVM_MP_STATE_SIPI_RECEIVED] = "SIPI received",
+};
+
+/* What a stopped vCPU was doing: run state, events, its last exits. */
+static void dump_vcpu(struct vcpu *v)
+{
+	struct kvm_vcpu_events ev;
+	struct kvm_mp_state mp;
+	unsigned long i, first, same;
+	struct exit_rec *e;
+
+	if (!ioctl(v->fd, KVM_GET_MP_STATE, &mp))
+		fprintf(stderr, "gmemvmm: vCPU %d: mp_state %u (%s)\n", v->id,
+			mp.mp_state, mp.mp_state < ARRAY_SIZE(mp_names) &&
+			mp_names[mp.mp_state] ? mp_names[mp.mp_state] : "other");
+	dump_state(v);
+	if (!ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev))
+		fprintf(stderr, "gmemvmm: vCPU %d: exception %s%u (pending %u, error code %s0x%x), interrupt %s%u, NMI %s%s, interrupt shadow 0x%x\n",
+			v->id, ev.exception.injected ? "injected " : "",
+			ev.exception.nr, ev.exception.pending,
+			ev.exception.has_error_code ? "" : "none/",
+			ev.exception.error_code,
+			ev.interrupt.injected ? "injected " : "none/",
+			ev.interrupt.nr, ev.nmi.injected ? "injected" : "-",
+			ev.nmi.pending ? " pending" : "", ev.interrupt.shadow);
+	fprintf(stderr, "gmemvmm: vCPU %d: %lu exits to the VMM; the last %lu:\n",
+		v->id, v->nexits, v->nexits < EXIT_LOG ? v->nexits : EXIT_LOG);
+	first = v->nexits < EXIT_LOG ? 0 : v->nexits - EXIT_LOG;
+	for (i = first; i < v->nexits; i += same) {
+		e = &v->log[i % EXIT_LOG];
+		/* Runs of the same exit (a console line) on one line. */
+		for (same = 1; i + same < v->nexits; same++) {
+			struct exit_rec *n = &v->log[(i + same) % EXIT_LOG];
+
+			if (n->reason != e->reason || n->where != e->where ||
+			    n->err != e->err)
+				break;
+		}
+		if (e->err)
+			fprintf(stderr, "gmemvmm:     %9.3fs KVM_RUN failed: %s",
+				e->t, strerror(e->err));
+		else
+			fprintf(stderr, "gmemvmm:     %9.3fs %s 0x%llx", e->t,
+				exit_name(e->reason), (unsigned long long)e->where);
+		if (same > 1)
+			fprintf(stderr, " (%lu times, to %.3fs)", same,
+				v->log[(i + same - 1) % EXIT_LOG].t);
+		fputc('\n', stderr);
+	}
+}
+
+/*
+ * End the vCPU threads; with @dump, first show where each thread is in
+ * the kernel, then, once it has left KVM_RUN, its registers, events and
+ * last exits (for a run that timed out, stalled or failed).
+ */
+void stop_vcpus(struct vm *vm, bool dump)
+{
+	struct timespec until;
+	bool joined[CPUS_MAX];
+	int id;
+
+	for (id = 0; id < vm->ncpus; id++) {
+		struct vcpu *v = &vcpus[id];
+		char what[32];
+
+		joined[id] = !v->started;
+		if (!v->started)
+			continue;
+		if (dump && v->tid) {
+			snprintf(what, sizeof(what), "vCPU %d", id);
+			dump_thread(what, v->tid);
+		}
+		/* KVM_RUN returns at once if it had not entered yet. */
+		v->run->immediate_exit = 1;
+		pthread_kill(v->thread, SIGUSR1);
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += STOP_WAIT_SECONDS;
+	for (id = 0; id < vm->ncpus; id++) {
+		if (joined[id])
+			continue;
+		joined[id] = !pthread_timedjoin_np(vcpus[id].thread, NULL, &until);
+		if (!joined[id])
+			fprintf(stderr, "gmemvmm: vCPU %d: its thread did not leave KVM_RUN within %d seconds of SIGUSR1 (its kernel stack now follows)\n",
+				id, STOP_WAIT_SECONDS);
+	}
+	if (!dump)
+		return;
+	for (id = 0; id < vm->ncpus; id++) {
+		if (!joined[id])
+			dump_thread("stuck vCPU", vcpus[id].tid);
+		else if (vcpus[id].started)
+			dump_vcpu(&vcpus[id]);
+		if (vcpus[id].started)
+			dump_stats(vcpus[id].fd, "vCPU", id);
+	}
 }

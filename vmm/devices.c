@@ -60,6 +60,9 @@ static char line[LINE_MAX];
 static size_t line_len;
 static char tail[TAIL_LINES][LINE_MAX];
 static int tail_next, tail_count;
+/* When the guest last wrote a byte to the console, and how many in all. */
+static double last_output;
+static unsigned long long output_bytes;
 
 static uint8_t cmos_index;
 
@@ -120,6 +123,8 @@ static void end_line(void)
 
 static void console_putc(char c)
 {
+	last_output = vmm_seconds();
+	output_bytes++;
 	if (c == '\n') {
 		end_line();
 		return;
@@ -143,6 +148,18 @@ void console_flush(void)
 	}
 	fflush(stdout);
 	pthread_mutex_unlock(&dev_lock);
+}
+
+/* Seconds since the guest last wrote to its console (or since the start). */
+double console_idle(unsigned long long *bytes)
+{
+	double idle;
+
+	pthread_mutex_lock(&dev_lock);
+	idle = vmm_seconds() - last_output;
+	*bytes = output_bytes;
+	pthread_mutex_unlock(&dev_lock);
+	return idle;
 }
 
 void console_dump_tail(void)

@@ -33,6 +33,7 @@
 /* The MP table (220 + 20 bytes per vCPU) must fit in the 1 KiB EBDA. */
 #define CPUS_MAX		32
 #define TIMEOUT_DEFAULT		600
+#define STALL_DEFAULT		0	/* never */
 
 /*
  * Guest physical layout of what the VMM writes (all below 1 MiB, except
@@ -71,7 +72,7 @@
 #define EXIT_USAGE		100	/* bad option or input file */
 #define EXIT_HOST		101	/* /dev/kvm, a capability or an ioctl */
 #define EXIT_RESET		102	/* guest reset or triple fault */
-#define EXIT_TIMEOUT		103	/* no result before --timeout */
+#define EXIT_TIMEOUT		103	/* no end before --timeout, or --stall */
 #define EXIT_VCPU		104	/* KVM_RUN failed or an error exit */
 
 enum mem_kind {
@@ -135,6 +136,7 @@ int write_mptable(struct vm *vm, uint32_t cpu_signature, uint32_t cpu_features);
 void console_init(void);
 void console_flush(void);
 void console_dump_tail(void);
+double console_idle(unsigned long long *bytes);
 void handle_io(struct vm *vm, int cpu, uint16_t port, bool out, uint8_t *data,
 	       int size);
 void handle_mmio(struct vm *vm, int cpu, uint64_t gpa, bool write,
@@ -157,5 +159,13 @@ extern pthread_mutex_t report_lock;
 int setup_cpuid(struct vm *vm);
 bool host_is_qemu_tcg(void);
 int start_vcpus(struct vm *vm, const struct boot_info *bi);
+void stop_vcpus(struct vm *vm, bool dump);
+
+/* symbols.c */
+int load_symbols(const char *path);
+const char *symbol(uint64_t addr);
+
+/* stats.c */
+void dump_stats(int fd, const char *what, int id);
 
 #endif /* GMEMVMM_H */

@@ -14,10 +14,13 @@
  * Kernel command line: gmemvmm.cpus=N (the VMM adds it: the vCPUs it
  * created; fewer online is a failure), gmemvmm.work_mib=M (memory to
  * fill, default half of MemTotal), gmemvmm.hold=S (seconds to wait after
- * the result line, so that the host can look at the running VM).
+ * the result line, so that the host can look at the running VM),
+ * gmemvmm.hang=1 (stop silently before the fill: shows what the VMM
+ * reports about a stuck guest).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -38,6 +41,7 @@
 #include "gmemvmm.h"
 
 #define WORKERS_MAX	64
+#define HEARTBEAT_SECONDS	10
 
 static char cmdline[4096];
 
@@ -144,6 +148,18 @@ static void worker(int cpu, uint64_t bytes, int fd)
 	_exit(res.ok ? 0 : 1);
 }
 
+/* Wait up to @seconds for @fd to become readable (or to hit EOF). */
+static int wait_readable(int fd, int seconds)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r;
+
+	do
+		r = poll(&p, 1, seconds * 1000);
+	while (r < 0 && errno == EINTR);
+	return r != 0;
+}
+
 static int run_workers(int nworkers, uint64_t bytes_each, uint64_t *sum,
 		       char *cpus_used, size_t len)
 {
@@ -173,6 +189,9 @@ static int run_workers(int nworkers, uint64_t bytes_each, uint64_t *sum,
 	}
 	close(fds[1]);
 	for (i = 0; i < nworkers; i++) {
+		/* A line every few seconds: a silent guest is a stuck one. */
+		while (!wait_readable(fds[0], HEARTBEAT_SECONDS))
+			say("filling: %d of %d workers done", i, nworkers);
 		if (read(fds[0], &res, sizeof(res)) != sizeof(res)) {
 			ok = 0;
 			break;
@@ -275,6 +294,13 @@ int main(void)
 	    kernel, online, ncpus, expected,
 	    (unsigned long long)((uint64_t)si.totalram * si.mem_unit / MIB),
 	    clocksource, work_mib, nworkers);
+
+	/* For the VMM's diagnostics: a guest that stops without a word. */
+	if (cmdline_num("hang", 0)) {
+		say("gmemvmm.hang: hanging here, silently");
+		for (;;)
+			pause();
+	}
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ok = run_workers(nworkers, bytes_each, &sum, cpus_used, sizeof(cpus_used));

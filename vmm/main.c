@@ -25,8 +25,11 @@
  * ticks through the IOAPIC during a calibrated delay; nested under QEMU's
  * TCG that check failed ("IO-APIC + timer doesn't work!") although the
  * IOAPIC delivers other interrupts; kvmclock guests skip it anyway.
+ * earlyprintk: the compressed kernel's decompressor reads that (or a
+ * console=uart8250,... option), not earlycon or console=ttyS0; without it,
+ * a guest whose image was loaded wrong halts without a word.
  */
-#define DEFAULT_CMDLINE	"console=ttyS0 earlycon=uart8250,io,0x3f8 panic=-1 pci=off no_timer_check"
+#define DEFAULT_CMDLINE	"console=ttyS0 earlycon=uart8250,io,0x3f8 earlyprintk=serial,ttyS0,115200 panic=-1 pci=off no_timer_check"
 
 struct outcome outcome = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -47,10 +50,12 @@ static struct {
 	const char *cmdline;
 	const char *append;
 	const char *summary;
+	const char *symbols;
 	const char *kvm_dev;
 	unsigned long mem_mib;
 	unsigned long cpus;
 	unsigned long timeout;
+	unsigned long stall;
 	unsigned long trace;
 	enum mem_kind kind;
 	int xsave;		/* 1 on, 0 off, -1 auto: off under QEMU's TCG */
@@ -60,6 +65,7 @@ static struct {
 	.mem_mib = MEM_DEFAULT_MIB,
 	.cpus = CPUS_DEFAULT,
 	.timeout = TIMEOUT_DEFAULT,
+	.stall = STALL_DEFAULT,
 	.kind = MEM_GMEM_NODIRECT,
 	.kvm_dev = "/dev/kvm",
 };
@@ -126,8 +132,16 @@ static void usage(FILE *f)
 "                        guest_memfd; anon: anonymous memory in an ordinary\n"
 "                        (default type) VM, for comparison\n"
 "  -t, --timeout SECONDS end with exit code %d when the guest has not ended\n"
-"                        by then, showing its last console lines (default %d)\n"
+"                        by then (default %d)\n"
+"      --stall SECONDS   end the same way when the guest's console has been\n"
+"                        silent that long (default 0: never)\n"
+"                        A run that fails, other than by the guest's own\n"
+"                        status, reports the guest's last console lines,\n"
+"                        each vCPU thread's kernel stack, registers, events\n"
+"                        and last exits, and KVM's statistics\n"
 "      --summary FILE    also write the summary line to FILE\n"
+"      --symbols FILE    the guest kernel's System.map: name the functions\n"
+"                        the vCPUs were in when a run fails\n"
 "      --kvm DEVICE      the KVM device (default /dev/kvm)\n"
 "      --no-xsave        hide XSAVE, AVX and PKU from the guest; the default\n"
 "                        when this kernel runs under QEMU's TCG, whose SVM\n"
@@ -241,7 +255,9 @@ static void parse_options(int argc, char **argv)
 		{ "append", required_argument, NULL, 'A' },
 		{ "memory", required_argument, NULL, 'M' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "stall", required_argument, NULL, 's' },
 		{ "summary", required_argument, NULL, 'S' },
+		{ "symbols", required_argument, NULL, 'Y' },
 		{ "kvm", required_argument, NULL, 'K' },
 		{ "trace", required_argument, NULL, 'T' },
 		{ "xsave", no_argument, NULL, 'X' },
@@ -288,8 +304,14 @@ static void parse_options(int argc, char **argv)
 		case 't':
 			opt.timeout = parse_num("--timeout", optarg, 1, 86400);
 			break;
+		case 's':
+			opt.stall = parse_num("--stall", optarg, 0, 86400);
+			break;
 		case 'S':
 			opt.summary = optarg;
+			break;
+		case 'Y':
+			opt.symbols = optarg;
 			break;
 		case 'K':
 			opt.kvm_dev = optarg;
@@ -501,6 +523,8 @@ static char *build_cmdline(void)
 static void wait_for_end(sigset_t *sigs)
 {
 	struct timespec tick = { .tv_sec = 0, .tv_nsec = 200 * 1000 * 1000 };
+	unsigned long long bytes;
+	double idle;
 	bool done;
 	int sig;
 
@@ -518,6 +542,12 @@ static void wait_for_end(sigset_t *sigs)
 			finish(EXIT_TIMEOUT, "timeout",
 			       "timeout: the guest did not end within %lu seconds",
 			       opt.timeout);
+		idle = console_idle(&bytes);
+		if (opt.stall && idle >= opt.stall)
+			finish(EXIT_TIMEOUT, "stall",
+			       "stall: the guest's console has been silent for %.0f seconds (%llu bytes written before%s)",
+			       idle, bytes,
+			       bytes ? "" : ": not even the decompressor spoke");
 	}
 }
 
@@ -526,6 +556,7 @@ int main(int argc, char **argv)
 	struct boot_info bi;
 	sigset_t sigs;
 	char *cmdline;
+	bool failed;
 
 	clock_gettime(CLOCK_MONOTONIC, &t_start);
 	parse_options(argc, argv);
@@ -536,6 +567,8 @@ int main(int argc, char **argv)
 	vm.trace_steps = opt.trace;
 	vm.no_xsave = opt.xsave == 0 || (opt.xsave < 0 && host_is_qemu_tcg());
 	cmdline = build_cmdline();
+	if (opt.symbols && load_symbols(opt.symbols))
+		exit(EXIT_USAGE);
 	if (prepare_linux(&vm, opt.kernel, opt.initrd, cmdline, &bi))
 		exit(EXIT_USAGE);
 
@@ -569,6 +602,11 @@ int main(int argc, char **argv)
 	console_flush();
 	if (outcome.code != 0)
 		console_dump_tail();
+	/* A guest that ended with its own status needs no post-mortem. */
+	failed = outcome.code != 0 && strcmp(outcome.reason, "guest-status");
+	stop_vcpus(&vm, failed);
+	if (failed)
+		dump_stats(vm.vm_fd, "VM", -1);
 	summary();
 	fflush(NULL);
 	_exit(outcome.code);
