@@ -33,7 +33,13 @@ def ask(sock, command):
             break
     text = data.decode(errors="replace").replace("\r", "")
     text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
-    return text.rsplit("(qemu)", 1)[0]
+    text = text.rsplit("(qemu)", 1)[0]
+    # The monitor echoes what it is sent, character by character.
+    lines = text.split("\n")
+    while lines and (command and command in lines[0] or not lines[0].strip()
+                     or lines[0].startswith("(qemu)")):
+        lines.pop(0)
+    return "\n".join(lines)
 
 
 def load_symbols(path):
@@ -50,6 +56,8 @@ def symbolize(syms, addr):
     if not syms:
         return ""
     i = bisect.bisect_right([a for a, _ in syms], addr) - 1
+    if addr >= 0xffffffffa0000000:
+        return " (in a module: kvm or kvm_amd)"
     if i < 0 or addr - syms[i][0] > 0x100000:
         return " (not in the kernel's text)"
     return f" ({syms[i][1]}+0x{addr - syms[i][0]:x})"

@@ -14,7 +14,7 @@
 # Env: VMM_ARGS (more gmemvmm options, words without quotes; --append may
 #      repeat: "--append no-kvmclock --append noapic"),
 #      VMM_MEM (MiB, default 512), VMM_CPUS (default 2), VMM_TIMEOUT (s per
-#      mode, default 300, 900 on the debug kernel), VMM_STALL (s of guest
+#      mode, default 600, 900 on the debug kernel), VMM_STALL (s of guest
 #      console silence that end a mode, default 120, 400 on the debug
 #      kernel), VMM_HOLD (s the guest waits after its result line while the
 #      test VM measures, default 3), CMDLINE (the test VM's kernel command
@@ -57,7 +57,7 @@ mem=${VMM_MEM:-512} cpus=${VMM_CPUS:-2}
 if [ "$FLAVOR" = debug ]; then
 	limit=${VMM_TIMEOUT:-900} quiet=${VMM_STALL:-400}
 else
-	limit=${VMM_TIMEOUT:-300} quiet=${VMM_STALL:-120}
+	limit=${VMM_TIMEOUT:-600} quiet=${VMM_STALL:-120}
 fi
 # The test VM's no-output limit must leave gmemvmm the time to end a mode
 # itself and report why (its dump takes seconds; 180 s is ample).
@@ -98,6 +98,15 @@ for e in kvm_exit kvm_userspace_exit kvm_inj_exception kvm_page_fault \
 	kvm_async_pf_ready kvm_pv_tlb_flush kvm_nested_vmenter; do
 	[ -d $diag/events/kvm/$e ] && echo 1 >$diag/events/kvm/$e/enable
 done
+# Global kernel TLB flushes (the function tracer, counted by the
+# instance's "entries-written", so its buffer can stay small).
+fl=$t/instances/gmemwalk-flush
+mkdir -p $fl 2>/dev/null
+echo 16 >$fl/buffer_size_kb
+echo flush_tlb_kernel_range >$fl/set_ftrace_filter
+echo flush_tlb_all >>$fl/set_ftrace_filter
+echo function >$fl/current_tracer 2>/dev/null || echo nop >$fl/current_tracer
+flushes() { sed -n 's/.*entries-written: [0-9]*\/\([0-9]*\).*/\1/p' $fl/trace; }
 # The test VM's side of a failed mode: its blocked tasks, and what KVM did
 # last.
 postmortem() {
@@ -111,30 +120,38 @@ postmortem() {
 	echo "### gmemvmm $name post-mortem end"
 }
 # Pages not present in the direct map ("Low Kernel Mapping" of the page
-# table dump): ranges printed with no attributes, e.g. "0x..-0x..  8K  pte".
+# table dump): ranges printed with no attributes, e.g. "0x..-0x..  8K  pte",
+# at any level (a table whose entries are all gone may be a "pmd" hole).
 dm_holes() {
 	awk '/^---\[ /{dm = /Low Kernel Mapping/; next}
-	dm && NF == 3 && $3 == "pte" {
+	dm && NF == 3 && $3 ~ /^(pte|pmd|pud)$/ {
 		n = $2 + 0; u = substr($2, length($2));
 		p += u == "K" ? n / 4 : u == "M" ? n * 256 : n * 262144
 	} END {print p + 0}' /sys/kernel/debug/page_tables/kernel 2>/dev/null || echo 0
 }
 # The running VM's statistics, in KVM's debugfs directory PID-FD.
 kvm_stat() { cat "$vmdir/$1" 2>/dev/null || echo 0; }
-# Only while the guest holds after its result line: a sample that outlives
-# the VM (its pages go back to the direct map) is no measurement.
+# Only while the guest holds after its result line, with gmemvmm stopped
+# (SIGSTOP: its vCPU threads leave KVM_RUN and the VM, with all its
+# memory, stays as it is however long the page table dump takes to read).
+# A VM whose guest had already written its status may be going away: its
+# pages return to the direct map meanwhile, and such a sample is none.
 sample() {
+	kill -STOP $pid
 	vmdir=$(ls -d "$dbg/$pid"-* 2>/dev/null | head -n 1)
 	mapped=$(($(kvm_stat pages_4k) + 512 * $(kvm_stat pages_2m) + 262144 * $(kvm_stat pages_1g)))
 	emul=$(kvm_stat insn_emulation)
 	walks=$(sed -n 's/.*entries-written: [0-9]*\/\([0-9]*\).*/\1/p' $t/trace)
 	left=$(($(dm_holes) - holes))
 	present=$((mapped > left ? mapped - left : 0))
-	if kill -0 $pid 2>/dev/null && [ -d "$vmdir" ]; then
-		echo "gmemvmm-measured: memory=$m guest_pages_mapped=$mapped direct_map_pages_left=$left guest_pages_in_direct_map=$present emulated_insns=$emul page_table_walks=${walks:-0}"
+	again=$(($(kvm_stat pages_4k) + 512 * $(kvm_stat pages_2m) + 262144 * $(kvm_stat pages_1g)))
+	if grep -q -e 'wrote status' -e '^gmemvmm-summary:' /tmp/vmm.log ||
+		[ ! -d "$vmdir" ] || [ "$again" != "$mapped" ]; then
+		echo "gmemvmm-measured: none (the VM was ending when it was measured: mapped $mapped, then $again)"
 	else
-		echo "gmemvmm-measured: none (the VM ended while it was measured; raise VMM_HOLD)"
+		echo "gmemvmm-measured: memory=$m guest_pages_mapped=$mapped direct_map_pages_left=$left guest_pages_in_direct_map=$present emulated_insns=$emul page_table_walks=${walks:-0}"
 	fi
+	kill -CONT $pid
 }
 n=0
 for name in $runs; do
@@ -148,6 +165,7 @@ for name in $runs; do
 	echo 1 >$t/tracing_on
 	echo >$diag/trace
 	echo 1 >$diag/tracing_on
+	echo >$fl/trace
 	holes=$(dm_holes)
 	./gmemvmm --kernel bzImage --initrd guest-initramfs.gz --memory="$m" --symbols System.map \
 		--append gmemvmm.hold=$hold $args >/tmp/vmm.log 2>&1 &
@@ -169,6 +187,10 @@ for name in $runs; do
 	echo 0 >$t/tracing_on
 	echo 0 >$t/events/kvmmmu/kvm_mmu_pagetable_walk/enable
 	echo "${measured:-gmemvmm-measured: none (no result line)}"
+	# Pages out of the direct map once the VM is gone: back to the count
+	# before it ran, unless a page outlived the VM out of the direct map.
+	sleep 1
+	echo "gmemvmm-flushes: memory=$m kernel_tlb_flushes=$(flushes) direct_map_holes_before=$holes direct_map_holes_after_exit=$(dm_holes) (flush_tlb_kernel_range and flush_tlb_all, whole run)"
 	echo "### gmemvmm $name exit code $rc"
 	# The verdict: status 0 and an ok result line (clock advanced, memory
 	# checksums), every vCPU online, and with NO_DIRECT_MAP no guest page
@@ -220,7 +242,7 @@ wait "$tailpid" 2>/dev/null || true
 : >"$out/summary.txt"
 for m in "${runs[@]}"; do
 	sed -n "/^### gmemvmm $m begin/,/^### gmemvmm $m end/p" "$out/results.ktap" >"$out/$m.log"
-	for k in summary measured; do
+	for k in summary measured flushes; do
 		l=$(grep -a "^gmemvmm-$k:" "$out/$m.log" | tail -n 1 || true)
 		printf '%-16s %s\n' "$m" "${l:-no $k line}" >>"$out/summary.txt"
 	done
