@@ -10,7 +10,7 @@ SHELL := /bin/bash
 S := scripts
 export SERIES FLAVOR CMDLINE TEST_TIMEOUT VM_TIMEOUT STALL CONFIGS FORCE REPEAT \
 	BENCH_REPS BENCH_SCALE VMM_ARGS VMM_MEM VMM_CPUS VMM_TIMEOUT VMM_HOLD \
-	VMM_STALL VMM_ROUNDS VMM_OUT
+	VMM_STALL VMM_ROUNDS VMM_OUT QEMU_ACCEL QEMU_EXTRA
 
 .PHONY: help run demo check check-gmem check-debug check-full repro-tsc bench deps base tree \
 	export apply rebase kernel selftests lint check-series clean
