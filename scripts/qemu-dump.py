@@ -65,7 +65,11 @@ def symbolize(syms, addr):
 
 def main():
     sockpath, outfile = sys.argv[1], sys.argv[2]
-    syms = load_symbols(sys.argv[3]) if len(sys.argv) > 3 else []
+    try:
+        syms = load_symbols(sys.argv[3]) if len(sys.argv) > 3 else []
+    except OSError as e:
+        print(f"qemu-dump: no symbols ({e})")
+        syms = []
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(1)
     try:
@@ -78,7 +82,8 @@ def main():
     with open(outfile, "w", encoding="utf-8") as f:
         for c, a in answers.items():
             f.write(f"### {c}\n{a}\n")
-    print(f"qemu-dump: {answers['info status'].strip().splitlines()[-1]}")
+    status = answers["info status"].strip().splitlines()
+    print(f"qemu-dump: {status[-1] if status else 'the monitor did not answer'}")
     cpu = None
     for line in answers["info registers -a"].splitlines():
         m = re.match(r"CPU#(\d+)", line)

@@ -61,6 +61,11 @@ else
 fi
 # The test VM's no-output limit must leave gmemvmm the time to end a mode
 # itself and report why (its dump takes seconds; 180 s is ample).
+hold=${VMM_HOLD:-3}
+# The stall limit must outlast the guest's quiet times: its hold after the
+# result line and the 10 s between its heartbeats.
+[ "$quiet" = 0 ] || [ "$quiet" -gt $((hold > 10 ? hold + 10 : 20)) ] ||
+	die "VMM_STALL=$quiet: want 0 (off) or more than $((hold > 10 ? hold + 10 : 20)) s (VMM_HOLD + 10 s, at least 20 s)"
 vmstall=${STALL:-600}
 if [ "$vmstall" -lt $((limit + 180)) ]; then
 	[ -z "${STALL:-}" ] || step "vmm: STALL=$STALL raised to $((limit + 180)) s (VMM_TIMEOUT + 180 s), so that gmemvmm's timeout comes first"
@@ -82,7 +87,8 @@ cat >"$pack/run" <<EOF
 # Written by vmm-run.sh: run gmemvmm once per mode (guest/init runs this).
 runs="${runs[*]}"
 args="--mem $mem --cpus $cpus --timeout $limit --stall $quiet ${VMM_ARGS:-}"
-hold=${VMM_HOLD:-3}
+hold=$hold
+limit=$limit
 EOF
 cat >>"$pack/run" <<'EOF'
 t=/sys/kernel/tracing
@@ -105,8 +111,11 @@ mkdir -p $fl 2>/dev/null
 echo 16 >$fl/buffer_size_kb
 echo flush_tlb_kernel_range >$fl/set_ftrace_filter
 echo flush_tlb_all >>$fl/set_ftrace_filter
-echo function >$fl/current_tracer 2>/dev/null || echo nop >$fl/current_tracer
-flushes() { sed -n 's/.*entries-written: [0-9]*\/\([0-9]*\).*/\1/p' $fl/trace; }
+# Never with an empty filter, which would trace every function.
+if grep -q . $fl/set_ftrace_filter; then
+	echo function >$fl/current_tracer 2>/dev/null || echo nop >$fl/current_tracer
+fi
+flushes() { sed -n '/entries-written/{s/.*entries-written: [0-9]*\/\([0-9]*\).*/\1/p;q}' $fl/trace; }
 # The test VM's side of a failed mode: its blocked tasks, and what KVM did
 # last.
 postmortem() {
@@ -141,7 +150,7 @@ sample() {
 	vmdir=$(ls -d "$dbg/$pid"-* 2>/dev/null | head -n 1)
 	mapped=$(($(kvm_stat pages_4k) + 512 * $(kvm_stat pages_2m) + 262144 * $(kvm_stat pages_1g)))
 	emul=$(kvm_stat insn_emulation)
-	walks=$(sed -n 's/.*entries-written: [0-9]*\/\([0-9]*\).*/\1/p' $t/trace)
+	walks=$(sed -n '/entries-written/{s/.*entries-written: [0-9]*\/\([0-9]*\).*/\1/p;q}' $t/trace)
 	left=$(($(dm_holes) - holes))
 	present=$((mapped > left ? mapped - left : 0))
 	again=$(($(kvm_stat pages_4k) + 512 * $(kvm_stat pages_2m) + 262144 * $(kvm_stat pages_1g)))
@@ -172,10 +181,18 @@ for name in $runs; do
 	pid=$!
 	tail -f /tmp/vmm.log &
 	tailpid=$!
-	measured=
+	measured= began=$(date +%s) late=
 	while kill -0 $pid 2>/dev/null; do
 		if [ -z "$measured" ] && grep -q '^gmemvmm-result:' /tmp/vmm.log; then
 			measured=$(sample)
+		fi
+		# gmemvmm ends itself by its timeout; one that does not (a
+		# thread stuck in the kernel) is looked at, then killed.
+		if [ -z "$late" ] && [ $(($(date +%s) - began)) -gt $((limit + 60)) ]; then
+			late=1
+			echo "### gmemvmm $name did not end $((limit + 60)) s after its start"
+			postmortem
+			kill -9 $pid
 		fi
 		sleep 0.2
 	done

@@ -59,6 +59,7 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	pid_t tid;		/* for /proc/self/task/TID */
+	int stats_fd;		/* KVM_GET_STATS_FD, opened at creation */
 	unsigned long nexits;
 	struct exit_rec log[EXIT_LOG];
 };
@@ -483,7 +484,7 @@ static void *vcpu_thread(void *arg)
 	uint32_t i;
 	int r, err;
 
-	v->tid = syscall(SYS_gettid);
+	__atomic_store_n(&v->tid, syscall(SYS_gettid), __ATOMIC_RELAXED);
 	if (v->id == 0 && v->vm->trace_steps && set_single_step(v, true))
 		v->vm->trace_steps = 0;
 
@@ -597,6 +598,11 @@ int start_vcpus(struct vm *vm, const struct boot_info *bi)
 			vmm_err("KVM_CREATE_VCPU %d failed: %s", id, strerror(errno));
 			return -1;
 		}
+		/*
+		 * Now: a later KVM_GET_STATS_FD would wait for the vCPU's
+		 * mutex, which a vCPU stuck in KVM_RUN never lets go.
+		 */
+		v->stats_fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
 		v->run = mmap(NULL, vm->vcpu_mmap_size, PROT_READ | PROT_WRITE,
 			      MAP_SHARED, v->fd, 0);
 		if (v->run == MAP_FAILED) {
@@ -751,17 +757,22 @@ void stop_vcpus(struct vm *vm, bool dump)
 	bool joined[CPUS_MAX];
 	int id;
 
+	/* Where every thread is, before any of them is disturbed. */
+	for (id = 0; dump && id < vm->ncpus; id++) {
+		char what[32];
+		pid_t tid = __atomic_load_n(&vcpus[id].tid, __ATOMIC_RELAXED);
+
+		if (!vcpus[id].started || !tid)
+			continue;
+		snprintf(what, sizeof(what), "vCPU %d", id);
+		dump_thread(what, tid);
+	}
 	for (id = 0; id < vm->ncpus; id++) {
 		struct vcpu *v = &vcpus[id];
-		char what[32];
 
 		joined[id] = !v->started;
 		if (!v->started)
 			continue;
-		if (dump && v->tid) {
-			snprintf(what, sizeof(what), "vCPU %d", id);
-			dump_thread(what, v->tid);
-		}
 		/* KVM_RUN returns at once if it had not entered yet. */
 		v->run->immediate_exit = 1;
 		pthread_kill(v->thread, SIGUSR1);
@@ -784,6 +795,6 @@ void stop_vcpus(struct vm *vm, bool dump)
 		else if (vcpus[id].started)
 			dump_vcpu(&vcpus[id]);
 		if (vcpus[id].started)
-			dump_stats(vcpus[id].fd, "vCPU", id);
+			dump_stats(vcpus[id].stats_fd, "vCPU", id);
 	}
 }

@@ -162,6 +162,14 @@ double console_idle(unsigned long long *bytes)
 	return idle;
 }
 
+/* The process was stopped: its silence meanwhile is not the guest's. */
+void console_pause(void)
+{
+	pthread_mutex_lock(&dev_lock);
+	last_output = vmm_seconds();
+	pthread_mutex_unlock(&dev_lock);
+}
+
 void console_dump_tail(void)
 {
 	int i, n;

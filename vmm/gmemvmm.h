@@ -137,6 +137,7 @@ void console_init(void);
 void console_flush(void);
 void console_dump_tail(void);
 double console_idle(unsigned long long *bytes);
+void console_pause(void);
 void handle_io(struct vm *vm, int cpu, uint16_t port, bool out, uint8_t *data,
 	       int size);
 void handle_mmio(struct vm *vm, int cpu, uint64_t gpa, bool write,

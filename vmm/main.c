@@ -519,29 +519,44 @@ static char *build_cmdline(void)
 	return s;
 }
 
-/* Wait for the end, a signal or the timeout. Signals are blocked. */
+/*
+ * Wait for the end, a signal, the timeout or a stall. Signals are blocked.
+ * Time the whole process spent stopped (SIGSTOP, e.g. while make run reads
+ * the host's page tables) counts neither for the timeout nor as silence.
+ */
 static void wait_for_end(sigset_t *sigs)
 {
 	struct timespec tick = { .tv_sec = 0, .tv_nsec = 200 * 1000 * 1000 };
+	double idle, now, last = 0, paused = 0;
 	unsigned long long bytes;
-	double idle;
 	bool done;
 	int sig;
 
 	for (;;) {
 		sig = sigtimedwait(sigs, NULL, &tick);
-		if (sig > 0)
+		if (sig > 0) {
 			finish(EXIT_SIGNAL, "signal", "stopped by signal %d (%s)",
 			       sig, strsignal(sig));
+			continue;
+		}
 		pthread_mutex_lock(&outcome.lock);
 		done = outcome.done;
 		pthread_mutex_unlock(&outcome.lock);
 		if (done)
 			return;
-		if (vmm_seconds() >= opt.timeout)
+		now = vmm_seconds();
+		/* A tick is 0.2 s: a much longer gap is a stop. */
+		if (last && now - last > 1) {
+			paused += now - last;
+			console_pause();
+		}
+		last = now;
+		if (now - paused >= opt.timeout) {
 			finish(EXIT_TIMEOUT, "timeout",
 			       "timeout: the guest did not end within %lu seconds",
 			       opt.timeout);
+			continue;
+		}
 		idle = console_idle(&bytes);
 		if (opt.stall && idle >= opt.stall)
 			finish(EXIT_TIMEOUT, "stall",
@@ -606,7 +621,7 @@ int main(int argc, char **argv)
 	failed = outcome.code != 0 && strcmp(outcome.reason, "guest-status");
 	stop_vcpus(&vm, failed);
 	if (failed)
-		dump_stats(vm.vm_fd, "VM", -1);
+		dump_stats(ioctl(vm.vm_fd, KVM_GET_STATS_FD, NULL), "VM", -1);
 	summary();
 	fflush(NULL);
 	_exit(outcome.code);

@@ -2,7 +2,8 @@
 /*
  * KVM's binary statistics (KVM_GET_STATS_FD, Documentation/virt/kvm/api.rst
  * "KVM_GET_STATS_FD") of the VM or of one vCPU, for the report of a run
- * that failed: every counter that is not zero, on one line.
+ * that failed: every counter that is not zero, on one line.  Reading the
+ * fd takes no lock of the vCPU's, so it works for a vCPU stuck in KVM_RUN.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,24 +22,24 @@ static int read_at(int fd, void *buf, size_t len, off_t off)
 	return n == (ssize_t)len ? 0 : -1;
 }
 
-void dump_stats(int fd, const char *what, int id)
+/* @sfd: a statistics fd (KVM_GET_STATS_FD), or negative if there is none. */
+void dump_stats(int sfd, const char *what, int id)
 {
 	struct kvm_stats_header h;
 	struct kvm_stats_desc *d;
 	size_t dsize, i, j;
 	char *descs = NULL;
 	uint64_t *vals = NULL;
-	int sfd, shown = 0;
+	int shown = 0;
 	char label[32];
 
 	if (id >= 0)
 		snprintf(label, sizeof(label), "%s %d", what, id);
 	else
 		snprintf(label, sizeof(label), "%s", what);
-	sfd = ioctl(fd, KVM_GET_STATS_FD, NULL);
 	if (sfd < 0) {
-		fprintf(stderr, "gmemvmm: %s: no statistics (KVM_GET_STATS_FD: %s)\n",
-			label, strerror(errno));
+		fprintf(stderr, "gmemvmm: %s: no statistics (KVM_GET_STATS_FD failed)\n",
+			label);
 		return;
 	}
 	if (read_at(sfd, &h, sizeof(h), 0))
@@ -71,5 +72,4 @@ bad:
 out:
 	free(vals);
 	free(descs);
-	close(sfd);
 }

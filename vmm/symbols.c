@@ -27,8 +27,8 @@ static int cmp_sym(const void *a, const void *b)
 int load_symbols(const char *path)
 {
 	unsigned long long addr;
-	size_t cap = 0;
-	char type, name[256];
+	size_t cap = 0, len = 0;
+	char type, name[64], *line = NULL;
 	struct sym *n;
 	FILE *f;
 
@@ -37,23 +37,27 @@ int load_symbols(const char *path)
 		vmm_err("cannot open the symbol file %s", path);
 		return -1;
 	}
-	while (fscanf(f, "%llx %c %255s", &addr, &type, name) == 3) {
-		if (!strchr("tTwW", type))
+	/* "ADDRESS TYPE NAME" a line; longer names are cut short. */
+	while (getline(&line, &len, f) > 0) {
+		if (sscanf(line, "%llx %c %63s", &addr, &type, name) != 3 ||
+		    !strchr("tTwW", type))
 			continue;
 		if (nsyms == cap) {
 			cap = cap ? 2 * cap : 4096;
 			n = realloc(syms, cap * sizeof(*syms));
 			if (!n) {
 				vmm_err("out of memory");
+				free(line);
 				fclose(f);
 				return -1;
 			}
 			syms = n;
 		}
 		syms[nsyms].addr = addr;
-		snprintf(syms[nsyms].name, sizeof(syms[nsyms].name), "%.63s", name);
+		memcpy(syms[nsyms].name, name, sizeof(name));
 		nsyms++;
 	}
+	free(line);
 	fclose(f);
 	if (!nsyms) {
 		vmm_err("no text symbols in %s: not a System.map?", path);
