@@ -176,10 +176,13 @@ for name in $runs; do
 	echo 1 >$diag/tracing_on
 	echo >$fl/trace
 	holes=$(dm_holes)
+	# The log exists, empty, before its reader starts (a busy machine may
+	# run tail before gmemvmm's redirection has made the file).
+	: >/tmp/vmm.log
 	./gmemvmm --kernel bzImage --initrd guest-initramfs.gz --memory="$m" --symbols System.map \
 		--append gmemvmm.hold=$hold $args >/tmp/vmm.log 2>&1 &
 	pid=$!
-	tail -f /tmp/vmm.log &
+	tail -n +1 -f /tmp/vmm.log &
 	tailpid=$!
 	measured= began=$(date +%s) late=
 	while kill -0 $pid 2>/dev/null; do
@@ -200,7 +203,7 @@ for name in $runs; do
 	rc=$?
 	# busybox tail polls once a second.
 	sleep 1.5
-	kill $tailpid
+	kill $tailpid 2>/dev/null
 	echo 0 >$t/tracing_on
 	echo 0 >$t/events/kvmmmu/kvm_mmu_pagetable_walk/enable
 	echo "${measured:-gmemvmm-measured: none (no result line)}"
