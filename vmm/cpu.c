@@ -652,19 +652,32 @@ static int install_kick(void)
 	return 0;
 }
 
+/* Read a small /proc file of thread @tid into @buf; its length, or -1. */
+static ssize_t read_task_file(pid_t tid, const char *name, char *buf,
+			      size_t size)
+{
+	char path[64];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", tid, name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return n;
+}
+
 /* The kernel's view of a thread: state, wait channel and stack. */
 static void dump_thread(const char *what, pid_t tid)
 {
 	char path[64], buf[4096], *p;
+	ssize_t n;
 	FILE *f;
-	size_t n;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	f = fopen(path, "r");
-	if (f) {
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		buf[n] = 0;
-		fclose(f);
+	if (read_task_file(tid, "stat", buf, sizeof(buf)) >= 0) {
 		/* "TID (comm) S ...": the state follows the comm's ')'. */
 		p = strrchr(buf, ')');
 		fprintf(stderr, "gmemvmm: %s (thread %d): state %c", what, tid,
@@ -672,14 +685,9 @@ static void dump_thread(const char *what, pid_t tid)
 	} else {
 		fprintf(stderr, "gmemvmm: %s (thread %d): gone", what, tid);
 	}
-	snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", tid);
-	f = fopen(path, "r");
-	if (f) {
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		buf[n] = 0;
-		fclose(f);
+	n = read_task_file(tid, "wchan", buf, sizeof(buf));
+	if (n >= 0)
 		fprintf(stderr, ", waiting in %s", n && buf[0] != '0' ? buf : "nothing");
-	}
 	fputc('\n', stderr);
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stack", tid);
 	f = fopen(path, "r");
