@@ -10,9 +10,9 @@ SHELL := /bin/bash
 S := scripts
 export SERIES FLAVOR CMDLINE TEST_TIMEOUT VM_TIMEOUT STALL CONFIGS FORCE REPEAT \
 	BENCH_REPS BENCH_SCALE VMM_ARGS VMM_MEM VMM_CPUS VMM_TIMEOUT VMM_HOLD \
-	VMM_STALL VMM_ROUNDS VMM_OUT QEMU_ACCEL QEMU_EXTRA
+	VMM_STALL VMM_ROUNDS VMM_OUT QEMU QEMU_ACCEL QEMU_EXTRA TEST_ARGS LOAD TRACE
 
-.PHONY: help run demo check check-gmem check-debug check-full repro-tsc bench deps base tree \
+.PHONY: help run demo check check-gmem check-debug check-full loop repro-tsc bench deps base tree \
 	export apply rebase kernel selftests lint check-series clean
 
 help:
@@ -20,6 +20,7 @@ help:
 	@echo "Other targets: deps base tree export apply KSRC=... rebase VERSION=..."
 	@echo "  demo (the KVM and guest_memfd selftest demo), VMM_MODES=\"anon gmem gmem-nodirect\""
 	@echo "  kernel selftests check-gmem check-debug check-full repro-tsc bench lint check-series clean"
+	@echo "  loop TEST=<selftest> N=<runs> (one test many times; LOAD=<busy loops>)"
 
 # The VMM boots the test kernel as its guest, once per memory mode.
 VMM_MODES ?= gmem-nodirect gmem anon
@@ -41,6 +42,11 @@ check-gmem:
 # The same tests on the debug kernel (KASAN, lockdep, ...).
 check-debug:
 	@FLAVOR=debug bash $(S)/check.sh check
+
+# One selftest N times in one test VM (a rare failure's reproducer):
+# make loop TEST=private_mem_walk_test N=50 [LOAD=3] [TEST_ARGS=...]
+loop:
+	@bash $(S)/loop.sh "$(TEST)" "$(or $(N),20)"
 
 # Every x86 KVM selftest (about 10 minutes per configuration with
 # TEST_TIMEOUT=120). Expectations for the whole suite were measured in

@@ -9,6 +9,7 @@
 # QEMU_EXTRA (env): more QEMU options, e.g. "-icount shift=0" (make bench).
 # QEMU_ACCEL (env): the -accel option, default "tcg" (multi-threaded);
 # e.g. "tcg,thread=single" (a second -accel would be ignored).
+# QEMU (env): the emulator to run, default qemu-system-x86_64 from PATH.
 # A hung VM's CPU registers (QEMU's monitor) go to OUTDIR/qemu-state.txt
 # before QEMU is killed; the RIPs, with their kernel symbols, are printed.
 # Exit: 0 VM finished; 3 VM hung; 4 QEMU crashed.
@@ -21,7 +22,7 @@ console=$outdir/console.log results=$outdir/results.ktap
 : >"$console"
 : >"$results"
 
-qemu=(qemu-system-x86_64 -machine q35 -accel "${QEMU_ACCEL:-tcg}" -cpu max -smp 2 -m 4G
+qemu=("${QEMU:-qemu-system-x86_64}" -machine q35 -accel "${QEMU_ACCEL:-tcg}" -cpu max -smp 2 -m 4G
 	-nographic -no-reboot -nodefaults
 	-kernel "$kernel" -initrd "$initrd"
 	-serial "file:$console" -serial "file:$results"

@@ -184,7 +184,7 @@ for name in $runs; do
 	pid=$!
 	tail -n +1 -f /tmp/vmm.log &
 	tailpid=$!
-	measured= began=$(date +%s) late=
+	measured= began=$(date +%s) late= stuck=
 	while kill -0 $pid 2>/dev/null; do
 		if [ -z "$measured" ] && grep -q '^gmemvmm-result:' /tmp/vmm.log; then
 			measured=$(sample)
@@ -197,10 +197,21 @@ for name in $runs; do
 			postmortem
 			kill -9 $pid
 		fi
+		# Not even SIGKILL ends a thread that never leaves the kernel:
+		# report it and go on, rather than wait for it forever.
+		if [ -n "$late" ] && [ $(($(date +%s) - began)) -gt $((limit + 90)) ]; then
+			stuck=1
+			echo "### gmemvmm $name unkillable: still there 30 s after SIGKILL"
+			for task in /proc/$pid/task/*; do
+				echo "# $(cat $task/comm) $(grep '^State' $task/status)"
+				cat $task/stack 2>/dev/null
+			done
+			break
+		fi
 		sleep 0.2
 	done
-	wait $pid
-	rc=$?
+	rc=137
+	[ -n "$stuck" ] || { wait $pid; rc=$?; }
 	# busybox tail polls once a second.
 	sleep 1.5
 	kill $tailpid 2>/dev/null
@@ -217,6 +228,7 @@ for name in $runs; do
 	# left in the direct map.
 	line=$(grep -a '^gmemvmm-summary:' /tmp/vmm.log | tail -n 1)
 	why=
+	[ -z "$stuck" ] || why="$why unkillable;"
 	[ $rc = 0 ] || why="$why exit code $rc;"
 	case "$line" in *" result=ok "*) ;; *) why="$why no ok result line;" ;; esac
 	cpus=$(echo "$line" | sed -n 's/.* cpus=\([0-9]*\) .*/\1/p')
