@@ -10,6 +10,10 @@
 # QEMU_ACCEL (env): the -accel option, default "tcg" (multi-threaded);
 # e.g. "tcg,thread=single" (a second -accel would be ignored).
 # QEMU (env): the emulator to run, default qemu-system-x86_64 from PATH.
+# tsc=nowatchdog: the clocksource watchdog compares the emulated TSC with
+# the emulated HPET over half a second; a stall of QEMU's vCPU thread can
+# skew that (seen: hpet 589 ms against tsc 513 ms), and a TSC marked
+# unstable makes kvm_clock_test skip (it needs the TSC clocksource).
 # A hung VM's CPU registers (QEMU's monitor) go to OUTDIR/qemu-state.txt
 # before QEMU is killed; the RIPs, with their kernel symbols, are printed.
 # Exit: 0 VM finished; 3 VM hung; 4 QEMU crashed.
@@ -27,7 +31,7 @@ qemu=("${QEMU:-qemu-system-x86_64}" -machine q35 -accel "${QEMU_ACCEL:-tcg}" -cp
 	-kernel "$kernel" -initrd "$initrd"
 	-serial "file:$console" -serial "file:$results"
 	-monitor "unix:$outdir/monitor.sock,server=on,wait=off"
-	-append "console=ttyS0 panic=-1 $*")
+	-append "console=ttyS0 panic=-1 tsc=nowatchdog $*")
 # shellcheck disable=SC2206 # QEMU_EXTRA is a list of words
 qemu+=(${QEMU_EXTRA:-})
 printf '%q ' "${qemu[@]}" >"$outdir/qemu.cmd"
